@@ -1,0 +1,1 @@
+"""Hinode edge package."""

@@ -1,0 +1,1 @@
+"""Hinode hinode package."""

@@ -1,0 +1,1 @@
+"""The sub-commands of the ``hinode`` CLI, one module per area."""

@@ -1,0 +1,5 @@
+"""``hinode cloud``."""
+
+import typer
+
+app = typer.Typer(no_args_is_help=True)

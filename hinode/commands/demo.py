@@ -1,0 +1,5 @@
+"""``hinode demo``."""
+
+
+def run_demo() -> None:
+    """Run the simulated city quarter end to end."""

@@ -1,0 +1,1 @@
+"""Hinode simulators package."""
