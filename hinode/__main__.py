@@ -1,0 +1,5 @@
+"""``python -m hinode`` runs the CLI."""
+
+from hinode.cli import main
+
+main()
