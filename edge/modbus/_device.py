@@ -178,11 +178,12 @@ class ModbusDevice:
         if fail_safe is None:
             msg = f"{self._declared.model} has no fail-safe registers"
             raise ConfigError(msg)
-        current = self._declared.point(fail_safe.current_point)
-        if current.fail_safe_value is None:
-            msg = f"{self._declared.model}: {current.name} has no fail_safe_value"
-            raise ConfigError(msg)
-        await self.write(current.name, current.fail_safe_value, read_back=False)
+        if fail_safe.current_point is not None:
+            current = self._declared.point(fail_safe.current_point)
+            if current.fail_safe_value is None:
+                msg = f"{self._declared.model}: {current.name} has no fail_safe_value"
+                raise ConfigError(msg)
+            await self.write(current.name, current.fail_safe_value, read_back=False)
         if fail_safe.timeout_point is not None:
             seconds = fail_safe.default_timeout_s if timeout_s is None else timeout_s
             await self.write(fail_safe.timeout_point, seconds, read_back=False)
@@ -213,6 +214,9 @@ def value_of(register: Register, words: Mapping[tuple[str, int], int]) -> float 
         return None
     if not math.isfinite(raw):
         return None
+    if register.mask is not None or register.shift:
+        field = int(raw) & register.mask if register.mask is not None else int(raw)
+        raw = field >> register.shift
     if register.value_map is not None:
         mapped = register.value_map.get(int(raw))
         if mapped is None:

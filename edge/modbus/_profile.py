@@ -49,9 +49,10 @@ class Register(_Frozen):
     """One value in the device's register map and how it becomes a canonical reading.
 
     ``value = raw * scale * 10**sf`` where ``sf`` is the s16 read from ``scale_factor_register``
-    (SunSpec's ``*_SF`` points), then ``value_map`` translates device codes (e.g. a charger's
-    state) into the canonical quantity's codes. A register without a quantity is informational
-    (serial number, model name) and is read only on request.
+    (SunSpec's ``*_SF`` points). For a status register ``(raw & mask) >> shift`` picks the field
+    and ``value_map`` translates device codes (e.g. a charger's state) into the canonical
+    quantity's codes; unmapped codes produce no reading. A register without a quantity is
+    informational (serial number, model name) and is read only on request.
     """
 
     name: Name
@@ -65,14 +66,19 @@ class Register(_Frozen):
     unit: str = ""
     quantity: str | None = None
     phase: Phase | None = None
-    group: Name = "default"
+    group: Name | None = None
     not_implemented: int | None = None
+    mask: Annotated[int, Field(ge=1)] | None = None
+    shift: Annotated[int, Field(ge=0, le=63)] = 0
     value_map: dict[int, float] | None = None
 
     _quantity = field_validator("quantity")(_canonical)
 
     @model_validator(mode="after")
     def _size(self) -> Self:
+        if (self.mask is not None or self.shift) and self.data_type in {"f32", "f64", "string"}:
+            msg = "mask and shift apply to integer registers only"
+            raise ValueError(msg)
         if self.data_type == "string":
             if self.count is None:
                 msg = "a string register needs 'count' (its length in registers)"
@@ -168,9 +174,9 @@ def _num(value: float) -> str:
 
 
 class FailSafe(_Frozen):
-    """The device's own fallback: the current it drops to when its controller falls silent."""
+    """The device's own fallback when its controller falls silent: a current and/or a timeout."""
 
-    current_point: Name
+    current_point: Name | None = None
     timeout_point: Name | None = None
     default_timeout_s: float = Field(default=60.0, gt=0)
 
@@ -232,7 +238,9 @@ class Profile(_Frozen):
     )
     max_gap: Annotated[int, Field(ge=0, le=MAX_READ_REGISTERS)] = 16
     forbidden: list[ForbiddenRange] = []
-    poll_groups: dict[Name, PollGroup] = {"default": PollGroup(interval_s=5.0)}
+    poll_groups: Annotated[dict[Name, PollGroup], Field(min_length=1)] = {
+        "default": PollGroup(interval_s=5.0)
+    }
     registers: list[Register] = []
     writable: list[WritablePoint] = []
     fail_safe: FailSafe | None = None
@@ -246,7 +254,7 @@ class Profile(_Frozen):
             msg = f"register names must be unique, repeated: {', '.join(duplicates)}"
             raise ValueError(msg)
         for register in self.registers:
-            if register.group not in self.poll_groups:
+            if register.group is not None and register.group not in self.poll_groups:
                 msg = f"register {register.name!r} names unknown poll group {register.group!r}"
                 raise ValueError(msg)
             if register.words > self.max_registers_per_request:
@@ -297,8 +305,12 @@ class Profile(_Frozen):
         return [
             r
             for r in self.registers
-            if r.quantity is not None and (wanted is None or r.group in wanted)
+            if r.quantity is not None and (wanted is None or self.group_of(r) in wanted)
         ]
+
+    def group_of(self, register: Register) -> str:
+        """The poll group of *register*: its own, else the profile's first."""
+        return register.group if register.group is not None else next(iter(self.poll_groups))
 
 
 def _sf_span(register: Register) -> tuple[int, int] | None:

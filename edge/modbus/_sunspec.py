@@ -161,7 +161,6 @@ def registers_for(model: ModelInstance) -> list[Register]:
     by_name = {p.name: p for p in layout}
     prefix = f"m{model.model_id}_{model.address}"
     registers: list[Register] = []
-    group = "default"
     if model.model_id == COMMON:
         for name in ("Mn", "Md", "SN", "Vr"):
             point = by_name[name]
@@ -199,7 +198,7 @@ def registers_for(model: ModelInstance) -> list[Register]:
                 quantity=quantity,
                 phase=phase,
                 unit="",
-                group=group,
+                group=None,
                 not_implemented=_NOT_IMPLEMENTED.get(point.sunspec_type),
             )
         )
