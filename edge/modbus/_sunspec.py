@@ -93,6 +93,10 @@ def _meanings() -> dict[str, _Meaning]:
         table[f"VAph{letter}"] = ("apparent_power_va", phase, 1.0)
         table[f"VARph{letter}"] = ("reactive_power_var", phase, 1.0)
         table[f"PFph{letter}"] = ("power_factor", phase, 0.01)
+    # Line-to-line voltages: the inverter models call them PPVph.., the meter models PhVph..
+    for pair, phase in (("AB", "l1"), ("BC", "l2"), ("CA", "l3")):
+        table[f"PPVph{pair}"] = ("voltage_ll_v", phase, 1.0)
+        table[f"PhVph{pair}"] = ("voltage_ll_v", phase, 1.0)
     return table
 
 
