@@ -1,8 +1,89 @@
-"""Edge sub-commands (filled in by the area that owns them)."""
+"""``hinode edge run`` and ``hinode edge check``: the gateway agent and its installation check."""
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
 
 import typer
+
+from edge import Agent, check_gateway, load_gateway_config
+from edge.config import GatewayConfig
+from hinode import logs
+from hinode.commands._errors import fail
+from messages import ConfigError, WallClock
+
+log = logging.getLogger("hinode.edge")
+
+#: SIGTERM/SIGINT must end the agent within 5 s (systemd's default stop timeout is longer).
+_STOP_DEADLINE_S = 4.5
+
+ConfigArgument = Annotated[
+    Path, typer.Argument(help="Gateway config (YAML), e.g. firmware_configs/gateways/*.yaml.")
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``hinode edge`` group."""
-    del app
+    app.command("run")(run)
+    app.command("check")(check)
+
+
+def _load(path: Path) -> GatewayConfig:
+    try:
+        return load_gateway_config(path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def run(
+    config: ConfigArgument,
+    log_level: Annotated[
+        str, typer.Option(help="debug, info, warning or error.", case_sensitive=False)
+    ] = "info",
+    log_json: Annotated[
+        bool | None,
+        typer.Option("--log-json/--log-text", help="Log format (default: JSON unless a terminal)."),
+    ] = None,
+) -> None:
+    """Run the gateway agent until SIGTERM or Ctrl-C."""
+    if log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        fail(f"--log-level: expected debug, info, warning or error, got {log_level!r}")
+    gateway = _load(config)
+    logs.configure(level=log_level, json_output=log_json)
+    asyncio.run(_run(gateway))
+
+
+async def _run(config: GatewayConfig) -> None:
+    agent = Agent(config, clock=WallClock())
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def stop(signum: signal.Signals) -> None:
+        log.info("stopping", extra={"signal": signum.name})
+        agent.stop()
+        if task is not None:
+            loop.call_later(_STOP_DEADLINE_S, task.cancel)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await agent.run()
+    except asyncio.CancelledError:
+        log.warning("agent did not stop in time; cancelled")
+
+
+def check(
+    config: ConfigArgument,
+    timeout: Annotated[float, typer.Option(help="Seconds per check.", min=0.1)] = 10.0,
+) -> None:
+    """Validate CONFIG, connect to its broker and read every device once; one line each."""
+    gateway = _load(config)
+    logs.configure(level="error")
+    lines = asyncio.run(check_gateway(gateway, clock=WallClock(), timeout_s=timeout))
+    width = max(len(line.name) for line in lines)
+    for line in lines:
+        typer.echo(f"{'ok  ' if line.ok else 'FAIL'}  {line.name:<{width}}  {line.detail}")
+    if not all(line.ok for line in lines):
+        raise typer.Exit(1)

@@ -1,0 +1,404 @@
+"""The gateway agent: pollers, outbox, uplink and command handler under one TaskGroup."""
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from importlib import metadata
+
+from edge.batching import Batcher
+from edge.commands import CommandHandler, Result, result_payload
+from edge.config import GatewayConfig
+from edge.devices import DeviceDriver, DeviceStatus, open_drivers
+from edge.outbox import DropReport, OutboxLimits, Sealed, SqliteOutbox
+from edge.stats import AgentStats
+from edge.uplink import Connector, SessionSettings, Uplink
+from messages import (
+    Clock,
+    ContractError,
+    DeviceError,
+    DeviceInfo,
+    Event,
+    EventsPayload,
+    Reading,
+    StatePayload,
+    TelemetryPayload,
+    TransportError,
+    encode,
+    now_ms,
+)
+from messages import topics as t
+
+log = logging.getLogger(__name__)
+
+#: Opens the drivers of a config; tests inject simulated ones.
+DriverFactory = Callable[
+    [GatewayConfig, Clock, Callable[[DeviceStatus], None]],
+    AbstractAsyncContextManager[Sequence[DeviceDriver]],
+]
+
+_MAINTENANCE_INTERVAL_S = 1.0
+#: Real seconds one poll may take in all; each bus request has its own, shorter timeout.
+_POLL_GUARD_S = 30.0
+
+
+def _version() -> str:
+    try:
+        return metadata.version("hinode")
+    except metadata.PackageNotFoundError:
+        return "0"
+
+
+@contextlib.asynccontextmanager
+async def modbus_drivers(
+    config: GatewayConfig, clock: Clock, on_status: Callable[[DeviceStatus], None]
+) -> AsyncIterator[Sequence[DeviceDriver]]:
+    async with open_drivers(config, clock=clock, on_status=on_status) as drivers:
+        yield drivers
+
+
+class Agent:
+    """One gateway. ``await agent.run()`` until cancelled or :meth:`stop`; read ``agent.stats``."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        *,
+        clock: Clock,
+        drivers: DriverFactory | None = None,
+        connector: Connector | None = None,
+        outbox_synchronous: str = "FULL",
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.boot_id = secrets.token_hex(8)
+        self.stats = AgentStats(boot_id=self.boot_id)
+        self._open_drivers = drivers or modbus_drivers
+        self._connector = connector
+        self._synchronous = outbox_synchronous
+        self._stop = asyncio.Event()
+        self._events: asyncio.Queue[Event] = asyncio.Queue()
+        self._batcher = Batcher(
+            max_readings=config.batching.max_readings,
+            max_age_ms=int(config.batching.max_age_s * 1000),
+        )
+        self._batch_due = asyncio.Event()
+        self._outbox: SqliteOutbox | None = None
+        self._drivers: dict[str, DeviceDriver] = {}
+        self._devices: list[DeviceInfo] = []
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish (safe to call from a signal handler on the loop)."""
+        self._stop.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop` is called or the task is cancelled."""
+        config = self.config
+        limits = OutboxLimits(
+            max_rows=config.outbox.max_rows,
+            max_bytes=config.outbox.max_bytes,
+            max_age_ms=int(config.outbox.max_age_s * 1000),
+        )
+        log.info(
+            "agent starting",
+            extra={"site": config.site, "gateway": config.gateway, "boot_id": self.boot_id},
+        )
+        async with (
+            SqliteOutbox.open(config.outbox.path, limits, synchronous=self._synchronous) as outbox,
+            self._open_drivers(config, self.clock, self._on_status) as drivers,
+        ):
+            self._outbox = outbox
+            self._drivers = {driver.id: driver for driver in drivers}
+            self._devices = [DeviceInfo(id=d.id, kind=d.kind, model=d.model[:100]) for d in drivers]
+            for driver in drivers:
+                self.stats.device_online.setdefault(driver.id, None)
+            await self._recover_staged()
+            commands = CommandHandler(
+                gateway=config.gateway,
+                drivers=self._drivers,
+                clock=self.clock,
+                heartbeat_timeout_s=config.commands.heartbeat_timeout_s,
+                on_result=self._publish_result,
+                on_event=self._publish_event,
+            )
+            self._commands = commands
+            uplink = Uplink(
+                session_settings(config),
+                outbox=outbox,
+                birth=self._birth,
+                will=self._will,
+                protocol=config.broker.protocol,
+                subscriptions=[f"{t.PREFIX}/{config.site}/{config.gateway}/cmd/+"],
+                on_message=commands.submit,
+                max_inflight=config.broker.max_inflight,
+                reconnect_min_s=config.broker.reconnect_min_s,
+                reconnect_max_s=config.broker.reconnect_max_s,
+                connector=self._connector,
+            )
+            self.stats.uplink = uplink.stats
+            try:
+                async with asyncio.TaskGroup() as tasks:
+                    tasks.create_task(uplink.run(), name="uplink")
+                    tasks.create_task(commands.run(), name="commands")
+                    tasks.create_task(self._seal_due(), name="batcher")
+                    tasks.create_task(self._maintain(), name="maintenance")
+                    tasks.create_task(self._forward_events(), name="events")
+                    for driver in drivers:
+                        tasks.create_task(self._poll(driver), name=f"poll-{driver.id}")
+                    tasks.create_task(self._wait_for_stop(), name="stop")
+            except* _Stopped:
+                pass
+            finally:
+                # Readings staged but not sealed stay durable and are sealed on the next start.
+                self._refresh_stats()
+                log.info("agent stopped", extra={"outbox_depth": outbox.depth})
+
+    async def _wait_for_stop(self) -> None:
+        await self._stop.wait()
+        raise _Stopped
+
+    # -- readings ---------------------------------------------------------------------------
+
+    async def _poll(self, driver: DeviceDriver) -> None:
+        interval = driver.poll_interval_s
+        while True:
+            started = self.clock.now()
+            try:
+                async with asyncio.timeout(_POLL_GUARD_S):
+                    readings = await driver.poll()
+            except (TransportError, DeviceError, TimeoutError) as exc:
+                self.stats.poll_failures += 1
+                log.debug("poll failed", extra={"device": driver.id, "error": str(exc)})
+            else:
+                if readings:
+                    await self._stage(driver.id, readings)
+            elapsed = self.clock.now() - started
+            await self.clock.sleep(max(interval - elapsed, 0.0))
+
+    async def _stage(self, device: str, readings: list[Reading]) -> None:
+        outbox = self._require_outbox()
+        now = now_ms(self.clock)
+        through = await outbox.stage(device, [r.model_dump_json() for r in readings], now)
+        self.stats.readings_polled += len(readings)
+        self.stats.last_readings[device] = readings
+        if self.stats.device_online.get(device) is None:
+            self.stats.device_online[device] = True
+        if self._batcher.add(device, len(readings), through, now):
+            await self._seal(device)
+        else:
+            self._batch_due.set()
+
+    async def _seal(self, device: str) -> None:
+        through = self._batcher.take(device)
+        if through is None:
+            return
+        outbox = self._require_outbox()
+        await outbox.seal(device, through, self._telemetry_builder(device), now_ms(self.clock))
+        self.stats.messages_sealed += 1
+        self._refresh_stats()
+
+    def _telemetry_builder(self, device: str) -> Callable[[int, list[str]], Sealed]:
+        config, boot_id, sent_at = self.config, self.boot_id, now_ms(self.clock)
+        topic = t.telemetry_topic(config.site, config.gateway, device)
+
+        def build(seq: int, staged: list[str]) -> Sealed:
+            readings = [Reading.model_validate_json(text) for text in staged]
+            payload = TelemetryPayload(
+                gateway=config.gateway,
+                boot_id=boot_id,
+                seq=seq,
+                sent_at=sent_at,
+                device=device,
+                readings=readings,
+            )
+            return Sealed(topic, encode(payload), len(readings))
+
+        return build
+
+    async def _seal_due(self) -> None:
+        while True:
+            due_ms = self._batcher.next_due_ms()
+            if due_ms is None:
+                self._batch_due.clear()
+                await self._batch_due.wait()
+                continue
+            wait_s = (due_ms - now_ms(self.clock)) / 1000
+            if wait_s > 0:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_MAINTENANCE_INTERVAL_S):
+                        await self.clock.sleep(wait_s)
+                continue
+            for device in self._batcher.due(now_ms(self.clock)):
+                await self._seal(device)
+
+    async def _recover_staged(self) -> None:
+        outbox = self._require_outbox()
+        for batch in await outbox.staged():
+            try:
+                await outbox.seal(
+                    batch.device,
+                    batch.through_id,
+                    self._telemetry_builder(batch.device),
+                    now_ms(self.clock),
+                )
+            except (ContractError, ValueError) as exc:
+                log.error(  # noqa: TRY400 - the reason is the message
+                    "staged readings unreadable", extra={"device": batch.device, "error": str(exc)}
+                )
+            else:
+                log.info(
+                    "sealed readings staged before the restart",
+                    extra={"device": batch.device, "readings": len(batch.readings)},
+                )
+
+    # -- events, results, state -------------------------------------------------------------
+
+    def _on_status(self, status: DeviceStatus) -> None:
+        self.stats.device_online[status.device] = status.online
+        self._events.put_nowait(
+            Event(
+                ts=status.ts,
+                kind="device_online" if status.online else "device_offline",
+                device=status.device,
+                reason=status.reason[:1000],
+            )
+        )
+
+    async def _publish_event(self, event: Event) -> None:
+        self._events.put_nowait(event)
+
+    async def _forward_events(self) -> None:
+        while True:
+            events = [await self._events.get()]
+            while not self._events.empty() and len(events) < 1000:
+                events.append(self._events.get_nowait())
+            await self._append_events(events)
+
+    async def _append_events(self, events: list[Event]) -> None:
+        config, boot_id, sent_at = self.config, self.boot_id, now_ms(self.clock)
+        topic = t.events_topic(config.site, config.gateway)
+
+        def build(seq: int) -> Sealed:
+            payload = EventsPayload(
+                gateway=config.gateway, boot_id=boot_id, seq=seq, sent_at=sent_at, events=events
+            )
+            return Sealed(topic, encode(payload))
+
+        await self._require_outbox().append(build, sent_at)
+        self._refresh_stats()
+
+    async def _publish_result(self, result: Result) -> None:
+        config, boot_id, sent_at = self.config, self.boot_id, now_ms(self.clock)
+        topic = t.cmd_result_topic(config.site, config.gateway, result.device)
+
+        def build(seq: int) -> Sealed:
+            payload = result_payload(
+                result, gateway=config.gateway, boot_id=boot_id, seq=seq, sent_at=sent_at
+            )
+            return Sealed(topic, encode(payload))
+
+        await self._require_outbox().append(build, sent_at)
+        self._refresh_stats()
+
+    def _state(self, *, online: bool) -> tuple[str, bytes]:
+        outbox = self._require_outbox()
+        payload = StatePayload(
+            gateway=self.config.gateway,
+            boot_id=self.boot_id,
+            seq=max(outbox.last_seq, 0),
+            sent_at=now_ms(self.clock),
+            online=online,
+            version=_version(),
+            devices=self._devices if online else [],
+        )
+        return t.state_topic(self.config.site, self.config.gateway), encode(payload)
+
+    def _birth(self) -> tuple[str, bytes]:
+        return self._state(online=True)
+
+    def _will(self) -> tuple[str, bytes]:
+        return self._state(online=False)
+
+    # -- upkeep -----------------------------------------------------------------------------
+
+    async def _maintain(self) -> None:
+        outbox = self._require_outbox()
+        while True:
+            await outbox.expire(now_ms(self.clock))
+            report = outbox.take_drops()
+            if report is not None:
+                await self._report_drops(report)
+            self._refresh_stats()
+            await asyncio.sleep(_MAINTENANCE_INTERVAL_S)
+
+    async def _report_drops(self, report: DropReport) -> None:
+        self.stats.outbox_dropped_messages += report.messages
+        self.stats.outbox_dropped_readings += report.readings
+        reasons = ", ".join(report.reasons)
+        log.warning(
+            "outbox dropped messages",
+            extra={"messages": report.messages, "readings": report.readings, "reason": reasons},
+        )
+        await self._append_events(
+            [
+                Event(
+                    ts=now_ms(self.clock),
+                    kind="outbox_dropped",
+                    reason=f"outbox limit reached: {reasons}",
+                    details={
+                        "messages": report.messages,
+                        "readings": report.readings,
+                        "first_seq": report.first_seq,
+                        "last_seq": report.last_seq,
+                        "reason": reasons,
+                    },
+                )
+            ]
+        )
+
+    def _refresh_stats(self) -> None:
+        outbox = self._outbox
+        if outbox is not None:
+            self.stats.outbox_depth = outbox.depth
+            self.stats.outbox_depth_readings = outbox.depth_readings
+            self.stats.last_seq = outbox.last_seq
+        commands = getattr(self, "_commands", None)
+        if commands is not None:
+            counters = commands.counters
+            self.stats.commands_received = counters.received
+            self.stats.commands_applied = counters.applied
+            self.stats.commands_rejected = counters.rejected
+            self.stats.failsafe_active = counters.failsafe_active
+
+    def _require_outbox(self) -> SqliteOutbox:
+        if self._outbox is None:
+            msg = "the agent is not running"
+            raise RuntimeError(msg)
+        return self._outbox
+
+
+class _Stopped(Exception):  # noqa: N818 - a signal, not an error
+    """Raised inside the TaskGroup to end it when stop() is called."""
+
+
+def session_settings(config: GatewayConfig) -> SessionSettings:
+    """The MQTT connection settings of a gateway config."""
+    broker = config.broker
+    tls = broker.tls
+    return SessionSettings(
+        host=broker.host,
+        port=broker.port,
+        client_id=f"hinode-{config.site}-{config.gateway}"[:64],
+        keepalive_s=broker.keepalive_s,
+        connect_timeout_s=broker.connect_timeout_s,
+        max_inflight=broker.max_inflight,
+        tls=broker.uses_tls,
+        ca=tls.ca if tls else None,
+        cert=tls.cert if tls else None,
+        key=tls.key if tls else None,
+        insecure_skip_verify=tls.insecure_skip_verify if tls else False,
+        username=broker.username,
+        password=broker.password,
+    )
