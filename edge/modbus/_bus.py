@@ -141,6 +141,13 @@ class ModbusBus:
             self._transport = PymodbusTransport(self.link, timeout_s=self.timeout_s)
         self._owner = asyncio.create_task(self._serve(), name=f"modbus-bus {self.link.describe()}")
 
+    async def connect(self) -> None:
+        """Open the link now rather than on the first request; TransportError if it cannot."""
+        if self._transport is None:
+            msg = "bus is not open: use 'async with ModbusBus(...)'"
+            raise TransportError(msg)
+        await self._transport.connect()
+
     async def close(self) -> None:
         """Stop the owner task, fail what is still queued, close the link."""
         owner, self._owner = self._owner, None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from edge.modbus._bus import ModbusBus
 from edge.modbus._codec import decode_number, decode_text
 from edge.modbus._profile import Profile, SignatureCheck, available_profiles, load_profile
-from edge.modbus._sunspec import COMMON, describe_common, walk_chain
+from edge.modbus._sunspec import COMMON, SUNSPEC_BASES, describe_common, walk_chain
 from messages import DeviceError, HinodeError, TransportError
 
 
@@ -44,6 +44,13 @@ async def identify(bus: ModbusBus, unit: int, profiles: Iterable[Profile]) -> Sc
 
     models: tuple[int, ...] = ()
     info: dict[str, str] = {}
+    try:
+        # One probe first, so that an absent unit costs one timeout rather than one per check.
+        await read(SUNSPEC_BASES[0], 2)
+    except TransportError:
+        return None
+    except DeviceError:
+        answered = True  # an exception response is an answer
     try:
         chain = await walk_chain(read)
     except DeviceError:
