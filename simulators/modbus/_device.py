@@ -1,0 +1,117 @@
+"""The base of every simulated Modbus device: physics stepped by time, a register image, truth."""
+
+import abc
+from collections.abc import Callable, Iterable
+
+from simulators.modbus._registers import ModbusError, Point, RegisterImage, Table
+
+TruthKey = tuple[str, str | None]
+PHASES = ("l1", "l2", "l3")
+
+# Physics advances in steps of at most this many seconds, so a fast clock (an hour between two
+# polls) still integrates energy along the load curve rather than across it.
+MAX_STEP_S = 60.0
+
+
+class SimulatedDevice(abc.ABC):
+    """One Modbus unit: physics advanced to ``now``, its registers, and what it truly shows.
+
+    Subclasses describe their register blocks, advance their physics between two instants and
+    render the current state into registers with :meth:`show`, which records the truth exactly
+    as a reader will decode it.
+    """
+
+    model: str
+
+    def __init__(
+        self, *, now: Callable[[], float], seed: int, blocks: Iterable[tuple[Table, int, int]]
+    ) -> None:
+        self.seed = seed
+        self._image = RegisterImage(blocks)
+        self._truth: dict[TruthKey, float] = {}
+        self._time = now()
+        self._stale = True
+
+    # -- physics -----------------------------------------------------------------------------
+
+    def update(self, now: float) -> None:
+        """Advance physics to *now* (never backwards) and refresh the registers."""
+        if now > self._time:
+            start = self._time
+            while start < now:
+                end = min(now, start + MAX_STEP_S)
+                self._advance(start, end)
+                start = end
+            self._time = now
+            self._stale = True
+        if self._stale:
+            self._truth.clear()
+            self._render(self._time)
+            self._stale = False
+
+    @property
+    def time(self) -> float:
+        """The instant the physics has reached."""
+        return self._time
+
+    @abc.abstractmethod
+    def _advance(self, start: float, end: float) -> None:
+        """Integrate state (energy counters, state machines) from *start* to *end*."""
+
+    @abc.abstractmethod
+    def _render(self, t: float) -> None:
+        """Write the state at *t* into the registers through :meth:`show`."""
+
+    def show(self, point: Point, value: float, key: TruthKey | None = None) -> float:
+        """Put *value* into *point*; remember what a reader decodes under *key* (if any)."""
+        decoded = self._image.put(point, value)
+        if key is not None:
+            self._truth[key] = decoded
+        return decoded
+
+    def record(self, key: TruthKey, value: float) -> None:
+        """Remember a truth no register carries in canonical form (e.g. an IEC state)."""
+        self._truth[key] = value
+
+    def show_text(self, point: Point, text: str) -> None:
+        """Put a string into a string point."""
+        self._image.put_string(point, text)
+
+    def truth(self) -> dict[TruthKey, float]:
+        """What the device currently shows: (canonical quantity, phase) → decoded value."""
+        return dict(self._truth)
+
+    # -- the Modbus face -------------------------------------------------------------------------
+
+    def blocks(self) -> list[tuple[Table, int, int]]:
+        """Every (table, first address, count) this device answers."""
+        return self._image.blocks()
+
+    def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
+        """Registers for a read request, or the exception the device answers with."""
+        words = self._image.read(table, address, count)
+        return ModbusError.ILLEGAL_ADDRESS if words is None else words
+
+    def write(self, address: int, values: list[int]) -> ModbusError | None:
+        """Apply a write to holding registers at the current time; None when accepted."""
+        result = self._write(address, values)
+        if result is None:
+            self._stale = True
+        return result
+
+    def _write(self, address: int, values: list[int]) -> ModbusError | None:
+        """Device-specific write handling; read-only devices refuse every write."""
+        del address, values
+        return ModbusError.ILLEGAL_ADDRESS
+
+    def mirror_holding_to_input(self) -> None:
+        """Make function 04 read what function 03 reads (many devices serve one table twice)."""
+        for table, start, count in self._image.blocks():
+            if table is Table.HOLDING and self._image.covers(Table.INPUT, start, count):
+                words = self._image.read(Table.HOLDING, start, count)
+                if words is not None:
+                    self._image.set_words(Table.INPUT, start, words)
+
+    def received(self, now: float) -> None:
+        """Called for every request addressed to this unit (for communication watchdogs)."""
+        del now
