@@ -6,7 +6,7 @@ pymodbus and serial exceptions are mapped here into messages.TransportError / De
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
@@ -65,7 +65,7 @@ class PymodbusTransport:
             if table == "holding"
             else self._client.read_input_registers
         )
-        response = await self._exchange(call(address, count=count, device_id=unit), unit)
+        response = await self._exchange(lambda: call(address, count=count, device_id=unit), unit)
         registers = list(getattr(response, "registers", []))
         if len(registers) != count:
             msg = f"short response: asked for {count} registers, got {len(registers)}"
@@ -77,17 +77,22 @@ class PymodbusTransport:
             if len(words) != 1:
                 msg = "a single-register write takes exactly one word"
                 raise ValueError(msg)
-            request = self._client.write_register(address, words[0], device_id=unit)
+            word = words[0]
+            await self._exchange(
+                lambda: self._client.write_register(address, word, device_id=unit), unit
+            )
         else:
-            request = self._client.write_registers(address, list(words), device_id=unit)
-        await self._exchange(request, unit)
+            values = list(words)
+            await self._exchange(
+                lambda: self._client.write_registers(address, values, device_id=unit), unit
+            )
 
-    async def _exchange(self, request: object, unit: int) -> ModbusPDU:
+    async def _exchange(self, request: Callable[[], Awaitable[ModbusPDU]], unit: int) -> ModbusPDU:
         await self.connect()
         try:
             # pymodbus has its own response timeout; this outer one is the guarantee.
             async with asyncio.timeout(self.timeout_s + 0.5):
-                response: ModbusPDU = await request  # type: ignore[misc]
+                response = await request()
         except TimeoutError:
             msg = f"unit {unit}: no response within {self.timeout_s:g} s"
             raise TransportError(msg) from None
