@@ -353,6 +353,10 @@ class Agent:
                         "first_seq": report.first_seq,
                         "last_seq": report.last_seq,
                         "reason": reasons,
+                        # Since this boot: a later report still counts an earlier one that was
+                        # itself dropped.
+                        "total_messages": self.stats.outbox_dropped_messages,
+                        "total_readings": self.stats.outbox_dropped_readings,
                     },
                 )
             ]
