@@ -12,35 +12,69 @@ from cloud.energy._plan_input import Battery, PlanRequest, Prices, Site
 from cloud.energy._plan_report import plan_document, plan_totals, site_costs_yen
 from cloud.energy._planner import InterchangePlan, plan_interchange
 from cloud.energy._pool import SlotTransfers, TransferRule
-from cloud.energy._time import JST, SLOT, SLOTS_PER_DAY, slot_starts
+from cloud.energy._registers import (
+    DEFAULT_MAX_GAP_S,
+    MissingSlot,
+    RegisterSample,
+    RegisterSource,
+    SlotEnergy,
+    register_at,
+    slot_energies,
+)
+from cloud.energy._settle_day import DaySettlement, settle_day
+from cloud.energy._settlement import (
+    LedgerEntry,
+    SitePosition,
+    apportion,
+    settle,
+    settle_slot,
+    slot_balance_yen,
+)
+from cloud.energy._time import JST, SLOT, SLOTS_PER_DAY, day_slots, slot_starts
 from cloud.energy._validation import describe_validation_error
 from cloud.energy.errors import PlanningError
 
 __all__ = [
+    "DEFAULT_MAX_GAP_S",
     "JST",
     "MIN_CURRENT_A",
     "SLOT",
     "SLOTS_PER_DAY",
     "Battery",
     "Charger",
+    "DaySettlement",
     "DispatchRequest",
     "DispatchResult",
     "InterchangePlan",
+    "LedgerEntry",
+    "MissingSlot",
     "PlanRequest",
     "PlanningError",
     "PreviousSetpoint",
     "Prices",
+    "RegisterSample",
+    "RegisterSource",
     "Setpoint",
     "Site",
+    "SitePosition",
+    "SlotEnergy",
     "SlotTransfers",
     "TransferRule",
     "Vehicle",
+    "apportion",
+    "day_slots",
     "describe_validation_error",
     "dispatch_chargers",
     "dispatch_document",
     "plan_document",
     "plan_interchange",
     "plan_totals",
+    "register_at",
+    "settle",
+    "settle_day",
+    "settle_slot",
     "site_costs_yen",
+    "slot_balance_yen",
+    "slot_energies",
     "slot_starts",
 ]
