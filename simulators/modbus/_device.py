@@ -44,6 +44,10 @@ class SimulatedDevice(abc.ABC):
                 start = end
             self._time = now
             self._stale = True
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Render the registers if anything changed since they were last rendered."""
         if self._stale:
             self._truth.clear()
             self._render(self._time)
@@ -79,6 +83,7 @@ class SimulatedDevice(abc.ABC):
 
     def truth(self) -> dict[TruthKey, float]:
         """What the device currently shows: (canonical quantity, phase) → decoded value."""
+        self._refresh()
         return dict(self._truth)
 
     # -- the Modbus face -------------------------------------------------------------------------
@@ -89,6 +94,7 @@ class SimulatedDevice(abc.ABC):
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         """Registers for a read request, or the exception the device answers with."""
+        self._refresh()
         words = self._image.read(table, address, count)
         return ModbusError.ILLEGAL_ADDRESS if words is None else words
 
