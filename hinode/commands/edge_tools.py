@@ -85,8 +85,8 @@ def read(  # noqa: PLR0917 - one option per CLI flag
     as_json: AsJson = False,
 ) -> None:
     """Read every quantity of one device once and print it (SI units, energy in Wh)."""
-    if not 0 <= unit <= _MAX_UNIT:
-        fail(f"--unit must be 0..{_MAX_UNIT}, got {unit}")
+    if not 1 <= unit <= _MAX_UNIT:
+        fail(f"--unit must be 1..{_MAX_UNIT}, got {unit}")
     link = _link(host, port, serial, baud, parity, framer)
     _quiet_library_logs()
     try:
