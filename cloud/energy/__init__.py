@@ -37,6 +37,7 @@ from cloud.energy._registers import (
     register_at,
     slot_energies,
 )
+from cloud.energy._report_chart import report_chart_png
 from cloud.energy._settle_day import DaySettlement, settle_day
 from cloud.energy._settlement import (
     LedgerEntry,
@@ -98,6 +99,7 @@ __all__ = [
     "plan_totals",
     "register_at",
     "render_report",
+    "report_chart_png",
     "settle",
     "settle_day",
     "settle_slot",
