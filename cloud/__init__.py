@@ -1,1 +1,81 @@
-"""Hinode cloud package."""
+"""Hinode's cloud side: the collector and its stores.
+
+Public API (everything else is private to the package)::
+
+    from cloud import Collector, open_timeseries, open_state
+
+    timeseries = open_timeseries(data_dir)  # or sqlite:///PATH, influx://HOST:PORT?org=…&bucket=…
+    state = open_state(data_dir)            # or sqlite:///PATH, postgresql://USER@HOST:PORT/DB
+    collector = Collector(broker_url, timeseries, state, clock, client_id="collector-1")
+    async with collector:                   # connected and subscribed inside
+        ...                                 # collector.stats counts as it goes
+    # or: await collector.run()  (until cancelled)
+
+``Collector(broker_url, timeseries, state, clock, *, client_id, shared_group="hinode",
+protocol="auto", batch_max=1000, batch_age_s=0.2)`` subscribes to the telemetry, vitals,
+position and events topics (as the MQTT 5 shared subscription ``$share/<shared_group>/…`` when
+the broker speaks MQTT 5, plainly on MQTT 3.1.1) and to the state topic (always plainly, so that
+every collector sees the retained births). It validates each message with ``messages.decode``,
+drops duplicates by (gateway, boot_id, seq), writes in batches of at most ``batch_max`` messages or
+readings or ``batch_age_s`` seconds, and acknowledges a QoS 1 message only after its batch is in
+both stores. Invalid messages are dead-lettered (topic, payload, reason, time), counted, and
+acknowledged. ``collector.stats`` is a :class:`CollectorStats` (``as_dict()`` for reports);
+``await collector.wait_ready()`` waits for the subscription (``async with`` does it for you).
+
+Stores are ``typing.Protocol`` ports — :class:`TimeSeriesStore` (``write``, ``query``,
+``close``) and :class:`StateStore` (``record``, ``gateways``, ``devices``, ``gaps``,
+``dead_letters``, ``close``) — and readings are :class:`StoredReading` tuples (site, gateway,
+device, quantity, phase, ts, value, seq, kind). :func:`export_lines` formats a query's readings
+as jsonl or csv; :func:`status_report` gathers what ``hinode cloud status`` shows.
+"""
+
+from cloud._collector import Collector
+from cloud._config import CollectorConfig, load_config
+from cloud._export import FORMATS, ExportFormat, export_lines, parse_instant
+from cloud._ingest import Batch, Ingest, Outcome
+from cloud._model import (
+    EXPORT_FIELDS,
+    DeadLetter,
+    DeadLetterSummary,
+    DeviceRecord,
+    GapRecord,
+    GatewayRecord,
+    ReadingQuery,
+    SeqRange,
+    StoredReading,
+)
+from cloud._open import open_state, open_timeseries, state_url, timeseries_url
+from cloud._ports import StateStore, TimeSeriesStore
+from cloud._stats import CollectorStats, DeviceStats
+from cloud._status import status_report
+
+__all__ = [
+    "EXPORT_FIELDS",
+    "FORMATS",
+    "Batch",
+    "Collector",
+    "CollectorConfig",
+    "CollectorStats",
+    "DeadLetter",
+    "DeadLetterSummary",
+    "DeviceRecord",
+    "DeviceStats",
+    "ExportFormat",
+    "GapRecord",
+    "GatewayRecord",
+    "Ingest",
+    "Outcome",
+    "ReadingQuery",
+    "SeqRange",
+    "StateStore",
+    "StoredReading",
+    "TimeSeriesStore",
+    "export_lines",
+    "load_config",
+    "open_state",
+    "open_timeseries",
+    "parse_instant",
+    "state_url",
+    "status_report",
+    "timeseries_url",
+]
