@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 
-class Table(enum.Enum):
+class Table(enum.StrEnum):
     """The two Modbus register tables a simulated device serves."""
 
     HOLDING = "holding"
@@ -23,16 +23,19 @@ class ModbusError(enum.IntEnum):
     DEVICE_FAILURE = 4
 
 
-# struct format and word count per data type; strings are sized per point.
-_FORMATS: dict[str, tuple[str, int]] = {
-    "u16": ("H", 1),
-    "s16": ("h", 1),
-    "u32": ("I", 2),
-    "s32": ("i", 2),
-    "u64": ("Q", 4),
-    "s64": ("q", 4),
-    "f32": ("f", 2),
-    "f64": ("d", 4),
+# Per data type: the value's struct, the struct of its words, and its integer range.
+_CODECS: dict[str, tuple[struct.Struct, struct.Struct]] = {
+    dtype: (struct.Struct(">" + fmt), struct.Struct(f">{count}H"))
+    for dtype, fmt, count in (
+        ("u16", "H", 1),
+        ("s16", "h", 1),
+        ("u32", "I", 2),
+        ("s32", "i", 2),
+        ("u64", "Q", 4),
+        ("s64", "q", 4),
+        ("f32", "f", 2),
+        ("f64", "d", 4),
+    )
 }
 _INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "u16": (0, 0xFFFF),
@@ -65,32 +68,30 @@ class Point:
         """Number of 16-bit registers the point occupies."""
         if self.dtype == "string":
             return self.words
-        return _FORMATS[self.dtype][1]
+        return _CODECS[self.dtype][1].size // 2
 
     def encode(self, value: float) -> tuple[list[int], float]:
         """Encode a canonical value; return the registers and the value a reader decodes."""
-        fmt, count = _FORMATS[self.dtype]
-        raw: float | int
+        value_codec, words_codec = _CODECS[self.dtype]
         if self.dtype in ("f32", "f64"):
-            raw = value / self.scale
-            packed = struct.pack(">" + fmt, raw)
-            decoded = struct.unpack(">" + fmt, packed)[0] * self.scale
+            packed = value_codec.pack(value / self.scale)
+            decoded = float(value_codec.unpack(packed)[0]) * self.scale
         else:
             low, high = _INTEGER_RANGES[self.dtype]
             raw = min(max(round(value / self.scale), low), high)
-            packed = struct.pack(">" + fmt, raw)
+            packed = value_codec.pack(raw)
             decoded = raw * self.scale
-        words = [int.from_bytes(packed[i : i + 2], "big") for i in range(0, 2 * count, 2)]
+        words = list(words_codec.unpack(packed))
         if self.low_word_first:
             words.reverse()
         return words, decoded
 
     def decode(self, words: list[int]) -> float:
         """Decode this point's registers into the canonical unit (writes arrive this way)."""
-        fmt, count = _FORMATS[self.dtype]
+        value_codec, words_codec = _CODECS[self.dtype]
         ordered = list(reversed(words)) if self.low_word_first else list(words)
-        packed = b"".join(word.to_bytes(2, "big") for word in ordered[:count])
-        return float(struct.unpack(">" + fmt, packed)[0]) * self.scale
+        packed = words_codec.pack(*ordered[: words_codec.size // 2])
+        return float(value_codec.unpack(packed)[0]) * self.scale
 
 
 def encode_string(text: str, words: int) -> list[int]:
@@ -112,6 +113,8 @@ class RegisterImage:
             self._blocks[table].append((start, [0] * count))
         for entries in self._blocks.values():
             entries.sort(key=lambda entry: entry[0])
+        # Points and polls ask for the same ranges over and over: remember where they live.
+        self._slots: dict[tuple[Table, int, int], tuple[int, list[int]]] = {}
 
     def blocks(self) -> list[tuple[Table, int, int]]:
         """Every (table, first address, register count) this device serves."""
@@ -122,10 +125,14 @@ class RegisterImage:
         ]
 
     def _find(self, table: Table, address: int, count: int) -> tuple[int, list[int]] | None:
-        for start, words in self._blocks[table]:
-            if start <= address and address + count <= start + len(words):
-                return start, words
-        return None
+        key = (table, address, count)
+        found = self._slots.get(key)
+        if found is None:
+            for start, words in self._blocks[table]:
+                if start <= address and address + count <= start + len(words):
+                    found = self._slots[key] = (start, words)
+                    break
+        return found
 
     def covers(self, table: Table, address: int, count: int) -> bool:
         """Whether one block holds every register of the range."""

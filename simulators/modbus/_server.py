@@ -6,6 +6,7 @@ computed on demand (no per-register storage, which keeps 100 units on one port c
 unit can be silenced or made to misbehave.
 """
 
+import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Self
@@ -23,6 +24,7 @@ from simulators.modbus._registers import Table
 TRANSPORTS = ("tcp", "rtu_over_tcp", "serial")
 FAULTS = ("exception", "garbage")
 _MBAP_LENGTH = 7  # Modbus TCP header: transaction, protocol, length, unit
+REFRESH_S = 0.1  # a unit's registers are at most this old, in real seconds
 
 _READ_TABLES = {3: Table.HOLDING, 4: Table.INPUT, 22: Table.HOLDING, 23: Table.HOLDING}
 _WRITE_CODES = frozenset({6, 16, 22, 23})
@@ -35,18 +37,25 @@ class _UnitRouter(SimCore):
     def __init__(self, owner: "ModbusSimServer") -> None:  # no SimCore storage on purpose
         self._owner = owner
         self._echo: dict[int, list[int]] = {}
+        self._rendered_at: dict[int, float] = {}  # unit → monotonic time of its last refresh
 
     def device_ids(self) -> list[int]:
         return sorted(self._owner.devices)
 
-    def _device(self, device_id: int) -> SimulatedDevice:
+    def _device(self, device_id: int, *, force: bool = False) -> SimulatedDevice:
         """The unit's device brought up to date, or no answer at all (absent or silenced)."""
         owner = self._owner
         device = owner.devices.get(device_id)
         if device is None or device_id in owner.silent_units:
             raise NoSuchIdException(f"unit {device_id} does not answer")
         now = owner.now()
-        device.update(now)
+        # Refresh at most every REFRESH_S of real time: the reads of one poll cycle then see
+        # one consistent instant, and a peer polling one value per request stays cheap.
+        real = time.monotonic()
+        last = self._rendered_at.get(device_id)
+        if force or last is None or real - last >= REFRESH_S:
+            device.update(now)
+            self._rendered_at[device_id] = real
         device.received(now)
         return device
 
@@ -67,7 +76,7 @@ class _UnitRouter(SimCore):
     async def async_setValues(  # noqa: N802 (pymodbus names it so)
         self, device_id: int, func_code: int, address: int, values: list[int] | list[bool]
     ) -> ExcCodes | None:
-        device = self._device(device_id)
+        device = self._device(device_id, force=True)  # a write happens at the present instant
         if self._owner.faults.get(device_id) == "exception":
             return ExcCodes.DEVICE_FAILURE
         if func_code not in _WRITE_CODES:

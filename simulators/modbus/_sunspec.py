@@ -130,6 +130,7 @@ class SunSpecDevice(SimulatedDevice):
         super().__init__(now=now, seed=seed, blocks=[layout.block()])
         self.layout = layout
         self._scale_factors = dict(scale_factors)
+        self._scaled: dict[tuple[int, str, float], Point] = {}
         self._write_frame()
 
     def _write_frame(self) -> None:
@@ -149,11 +150,15 @@ class SunSpecDevice(SimulatedDevice):
 
     def scaled_point(self, model_id: int, name: str, unit_scale: float = 1.0) -> Point:
         """The register point of *name*, scaled by its scale factor (and a unit conversion)."""
-        sunspec_point = self.layout.point(model_id, name)
-        exponent = 0
-        if sunspec_point.scale_factor is not None:
-            exponent = self._scale_factors[(model_id, sunspec_point.scale_factor)]
-        return sunspec_point.point(unit_scale * 10.0**exponent)
+        key = (model_id, name, unit_scale)
+        point = self._scaled.get(key)
+        if point is None:
+            sunspec_point = self.layout.point(model_id, name)
+            exponent = 0
+            if sunspec_point.scale_factor is not None:
+                exponent = self._scale_factors[(model_id, sunspec_point.scale_factor)]
+            point = self._scaled[key] = sunspec_point.point(unit_scale * 10.0**exponent)
+        return point
 
     def show_point(
         self,
