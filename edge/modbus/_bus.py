@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal, Self
@@ -82,6 +82,7 @@ class _Request:
     words: Sequence[int] = field(compare=False)
     single: bool = field(compare=False)
     track: bool = field(compare=False)
+    probe: bool = field(compare=False)
     future: asyncio.Future[list[int]] = field(compare=False)
 
 
@@ -168,14 +169,27 @@ class ModbusBus:
 
     # --- devices ----------------------------------------------------------------------------
 
-    def device(self, unit: int, profile: Profile, *, name: str | None = None) -> ModbusDevice:
-        """A device of *profile* at *unit* on this bus; *name* labels its logs and events."""
+    def device(
+        self,
+        unit: int,
+        profile: Profile,
+        *,
+        name: str | None = None,
+        limits: Mapping[str, float] | None = None,
+    ) -> ModbusDevice:
+        """A device of *profile* at *unit* on this bus.
+
+        *name* labels its logs and events. *limits* caps writable points below the profile's
+        range for this installation, e.g. ``{"charge_current_limit_a": 16}`` for a charger
+        wired for 16 A.
+        """
         from edge.modbus._device import ModbusDevice  # noqa: PLC0415
 
         self._check_unit(unit)
         label = name if name is not None else f"unit-{unit}"
+        device = ModbusDevice(self, unit, profile, name=label, limits=limits)
         self._health.setdefault(unit, _Health(device=label)).device = label
-        return ModbusDevice(self, unit, profile, name=label)
+        return device
 
     def is_online(self, unit: int) -> bool | None:
         """True/False once the unit has answered or failed; None before its first request."""
@@ -189,12 +203,23 @@ class ModbusBus:
     # --- requests ---------------------------------------------------------------------------
 
     async def read(
-        self, unit: int, table: Table, address: int, count: int, *, track: bool = True
+        self,
+        unit: int,
+        table: Table,
+        address: int,
+        count: int,
+        *,
+        track: bool = True,
+        probe: bool = False,
     ) -> list[int]:
-        """Read registers through the queue. *track*=False (scans) leaves health untouched."""
+        """Read registers through the queue.
+
+        *track*=False (scans) leaves the unit's health untouched. *probe*=True (discovery) means
+        an exception response is an answer, not a fault: only silence marks the unit offline.
+        """
         self._check_unit(unit)
         return await self._submit(
-            _POLL, unit, "read", table, address, count, (), single=False, track=track
+            _POLL, unit, "read", table, address, count, (), single=False, track=track, probe=probe
         )
 
     async def write(
@@ -203,10 +228,19 @@ class ModbusBus:
         """Write holding registers; queued ahead of every pending poll."""
         self._check_unit(unit)
         await self._submit(
-            _WRITE, unit, "write", "holding", address, len(words), words, single=single, track=True
+            _WRITE,
+            unit,
+            "write",
+            "holding",
+            address,
+            len(words),
+            words,
+            single=single,
+            track=True,
+            probe=False,
         )
 
-    async def _submit(  # noqa: PLR0917 - one private call shape for reads and writes
+    async def _submit(
         self,
         priority: int,
         unit: int,
@@ -218,6 +252,7 @@ class ModbusBus:
         *,
         single: bool,
         track: bool,
+        probe: bool,
     ) -> list[int]:
         if self._owner is None or self._owner.done():
             msg = "bus is not open: use 'async with ModbusBus(...)'"
@@ -234,6 +269,7 @@ class ModbusBus:
             words,
             single,
             track,
+            probe,
             future,
         )
         await self._queue.put(request)
@@ -243,56 +279,72 @@ class ModbusBus:
 
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
-        while True:
-            request = await self._queue.get()
-            if request.future.done():  # the caller gave up
-                continue
-            health = self._health.setdefault(request.unit, _Health(device=f"unit-{request.unit}"))
-            if request.track and health.online is False and loop.time() < health.retry_at:
-                wait = health.retry_at - loop.time()
-                request.future.set_exception(
-                    DeviceUnavailableError(
-                        f"{health.device} offline ({health.reason}); next try in {wait:.1f} s"
-                    )
+        request: _Request | None = None
+        try:
+            while True:
+                request = await self._queue.get()
+                if not request.future.done():  # else the caller gave up
+                    await self._handle(request, loop)
+                request = None
+        finally:
+            # closing while a request is on the wire: its caller must not wait forever
+            if request is not None and not request.future.done():
+                request.future.set_exception(TransportError("bus closed"))
+
+    async def _handle(self, request: _Request, loop: asyncio.AbstractEventLoop) -> None:
+        health = self._health.setdefault(request.unit, _Health(device=f"unit-{request.unit}"))
+        if request.track and health.online is False and loop.time() < health.retry_at:
+            wait = health.retry_at - loop.time()
+            request.future.set_exception(
+                DeviceUnavailableError(
+                    f"{health.device} offline ({health.reason}); next try in {wait:.1f} s"
                 )
-                continue
-            if self._frame_gap_s:
-                await asyncio.sleep(max(0.0, self._quiet_until - loop.time()))
-            try:
-                result = await self._execute(request)
-            except HinodeError as exc:
-                if request.track:
-                    self._failed(request, health, exc)
-                if not request.future.done():
-                    request.future.set_exception(exc)
-            except Exception as exc:  # a bug below must not kill the bus for everyone
-                log.exception("unexpected error on %s", self.link.describe())
-                if not request.future.done():
-                    request.future.set_exception(TransportError(f"internal error: {exc!r}"))
-            else:
-                if request.track:
-                    self._answered(health, request.unit)
-                if not request.future.done():
-                    request.future.set_result(result)
-            finally:
-                self._quiet_until = loop.time() + self._frame_gap_s
+            )
+            return
+        if self._frame_gap_s:
+            await asyncio.sleep(max(0.0, self._quiet_until - loop.time()))
+        try:
+            result = await self._execute(request)
+        except HinodeError as exc:
+            if request.track:
+                self._failed(request, health, exc)
+            if not request.future.done():
+                request.future.set_exception(exc)
+        except Exception as exc:  # a bug below must not kill the bus for everyone
+            log.exception("unexpected error on %s", self.link.describe())
+            if not request.future.done():
+                request.future.set_exception(TransportError(f"internal error: {exc!r}"))
+        else:
+            if request.track:
+                self._answered(health, request.unit)
+            if not request.future.done():
+                request.future.set_result(result)
+        finally:
+            self._quiet_until = loop.time() + self._frame_gap_s
 
     async def _execute(self, request: _Request) -> list[int]:
         assert self._transport is not None
         self.requests_sent += 1
-        async with asyncio.timeout(self.timeout_s + 1.0):
-            if request.action == "read":
-                return await self._transport.read(
-                    request.unit, request.table, request.address, request.count
+        try:
+            # the transport has its own timeout; this one guards against a stuck transport
+            async with asyncio.timeout(self.timeout_s + 1.0):
+                if request.action == "read":
+                    return await self._transport.read(
+                        request.unit, request.table, request.address, request.count
+                    )
+                await self._transport.write(
+                    request.unit, request.address, request.words, single=request.single
                 )
-            await self._transport.write(
-                request.unit, request.address, request.words, single=request.single
-            )
-            return []
+                return []
+        except TimeoutError:
+            msg = f"unit {request.unit}: no response within {self.timeout_s:g} s"
+            raise TransportError(msg) from None
 
     def _failed(self, request: _Request, health: _Health, exc: HinodeError) -> None:
-        # An exception response to a write means the device is alive but refused the value.
-        if request.action == "write" and isinstance(exc, DeviceError):
+        # An exception response to a write or a probe means the device is alive: it refused the
+        # value, or it has nothing at that address.
+        if isinstance(exc, DeviceError) and (request.action == "write" or request.probe):
+            self._answered(health, request.unit)
             return
         loop = asyncio.get_running_loop()
         health.failures += 1

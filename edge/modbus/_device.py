@@ -26,11 +26,28 @@ class SetpointRejectedError(ConfigError):
 class ModbusDevice:
     """One unit on a bus, read and written through its profile. Made by ``ModbusBus.device``."""
 
-    def __init__(self, bus: ModbusBus, unit: int, profile: Profile, *, name: str) -> None:
+    def __init__(
+        self,
+        bus: ModbusBus,
+        unit: int,
+        profile: Profile,
+        *,
+        name: str,
+        limits: Mapping[str, float] | None = None,
+    ) -> None:
         self.bus = bus
         self.unit = unit
         self.name = name
         self._declared = profile
+        self.limits = dict(limits or {})
+        for point_name, maximum in self.limits.items():
+            point = profile.point(point_name)  # ConfigError for an unknown point
+            if not point.accepts(maximum):
+                msg = (
+                    f"{name}: limit {maximum:g} for {point_name} is not a value the "
+                    f"{profile.model} accepts ({point.describe_allowed()})"
+                )
+                raise ConfigError(msg)
         self._profile: Profile | None = profile if profile.discovery == "static" else None
         self._plans: dict[frozenset[str] | None, list[BlockRead]] = {}
 
@@ -50,7 +67,7 @@ class ModbusDevice:
         """Resolve the register map: SunSpec walks the model chain; a static profile is as is."""
         if self._profile is not None:
             return self._profile
-        models = await walk_chain(self._read_holding)
+        models = await walk_chain(self._probe_holding)
         registers = [r for model in models for r in registers_for(model)]
         if not any(r.quantity for r in registers):
             found = ", ".join(str(m.model_id) for m in models) or "none"
@@ -133,6 +150,14 @@ class ModbusDevice:
                 f"accepts {point.describe_allowed()}{unit}"
             )
             raise SetpointRejectedError(msg)
+        limit = self.limits.get(point_name)
+        if limit is not None and value > limit:
+            unit = f" {point.unit}" if point.unit else ""
+            msg = (
+                f"{self.name}: {point_name} = {value:g}{unit} rejected: above this "
+                f"installation's limit of {limit:g}{unit}"
+            )
+            raise SetpointRejectedError(msg)
         return point
 
     async def write(self, point_name: str, value: float, *, read_back: bool = True) -> float | None:
@@ -188,8 +213,9 @@ class ModbusDevice:
             seconds = fail_safe.default_timeout_s if timeout_s is None else timeout_s
             await self.write(fail_safe.timeout_point, seconds, read_back=False)
 
-    async def _read_holding(self, address: int, count: int) -> list[int]:
-        return await self.bus.read(self.unit, "holding", address, count)
+    async def _probe_holding(self, address: int, count: int) -> list[int]:
+        # discovery asks where the device may have nothing: an exception there is an answer
+        return await self.bus.read(self.unit, "holding", address, count, probe=True)
 
 
 def spans_of(registers: Sequence[Register]) -> list[Span]:

@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
     app.command("scan")(scan_bus)
 
 
-def read(  # noqa: PLR0917 - one option per CLI flag
+def read(
     profile: Annotated[
         str, typer.Argument(help="Profile name (see docs/devices.md) or path to a profile YAML.")
     ],
@@ -139,7 +139,7 @@ def _print_readings(profile: Profile, unit: int, link: Link, readings: list[Read
     Console().print(table)
 
 
-def scan_bus(  # noqa: PLR0917 - one option per CLI flag
+def scan_bus(
     host: Host = None,
     port: Port = 502,
     serial: SerialDevice = None,
@@ -216,7 +216,7 @@ async def _scan(
             )
 
 
-def _link(  # noqa: PLR0917 - mirrors the CLI options
+def _link(
     host: str | None,
     port: int,
     serial: str | None,
