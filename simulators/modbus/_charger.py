@@ -40,8 +40,8 @@ class Visit:
 def commuter_visit(seed: int, day: dt.date) -> Visit | None:
     """The seeded visit of a commuter's car on a JST *day*, or None.
 
-    Working days: arrive 07:30–09:30, leave 16:30–19:00, wanting 6–24 kWh. Days off: one car in
-    four drops by around midday.
+    Working days: arrive 07:30–09:30, leave 16:30–19:00, wanting 8–30 kWh. Days off: one car in
+    four drops by around midday. Most Japanese EVs charge AC on one phase; some on three.
     """
     key = day.toordinal()
     midnight = dt.datetime(day.year, day.month, day.day, tzinfo=TOKYO).timestamp()
@@ -56,9 +56,9 @@ def commuter_visit(seed: int, day: dt.date) -> Visit | None:
     return Visit(
         arrive=arrive,
         depart=depart,
-        energy_wh=6_000.0 + 18_000.0 * draws[3],
-        max_current_a=16.0 if draws[4] < 0.6 else 32.0,
-        phases=1 if draws[4] > 0.85 else 3,
+        energy_wh=8_000.0 + 22_000.0 * draws[3],
+        max_current_a=16.0 if draws[4] < 0.7 else 32.0,
+        phases=3 if unit_hash(seed, 0x3F, key) < 0.4 else 1,
     )
 
 

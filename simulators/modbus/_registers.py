@@ -80,7 +80,8 @@ class Point:
             low, high = _INTEGER_RANGES[self.dtype]
             raw = min(max(round(value / self.scale), low), high)
             packed = value_codec.pack(raw)
-            decoded = raw * self.scale
+            # Rounded so 785 × 0.01 reads 7.85, as a reader dividing by 100 would see it.
+            decoded = round(raw * self.scale, 9)
         words = list(words_codec.unpack(packed))
         if self.low_word_first:
             words.reverse()

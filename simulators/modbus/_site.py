@@ -6,10 +6,11 @@ from simulators.modbus._electrics import AcSnapshot, EnergyCounters, split_power
 from simulators.modbus._loads import LoadCurve
 from simulators.modbus._noise import smooth, unit_hash
 
-# Peak demand per kind of site, in watts, for a three-phase connection; single-phase meters
-# see a fifth of it. A small factory, a family home, a ward office or community centre.
+# Peak demand per kind of site, in watts: a small factory, a family home, a ward office or
+# community centre on a three-phase connection; on one phase, a whole home (Japanese homes are
+# single-phase) or one sub-circuit of a factory or public building.
 THREE_PHASE_PEAK_W = {"factory": 45_000.0, "home": 6_000.0, "public": 30_000.0}
-SINGLE_PHASE_SHARE = 0.2
+SINGLE_PHASE_PEAK_W = {"factory": 8_000.0, "home": 3_500.0, "public": 6_000.0}
 # Typical displacement power factor of each kind of load (motors lag most).
 POWER_FACTOR = {"factory": 0.86, "home": 0.96, "public": 0.92}
 # Years of prior consumption already on a counter when the simulation starts, in hours of peak.
@@ -20,9 +21,7 @@ class SiteDemand:
     """What a meter at the connection point of one site measures."""
 
     def __init__(self, *, load: str, phases: int, seed: int, start: float) -> None:
-        peak = THREE_PHASE_PEAK_W[load]
-        if phases == 1:
-            peak *= SINGLE_PHASE_SHARE
+        peak = SINGLE_PHASE_PEAK_W[load] if phases == 1 else THREE_PHASE_PEAK_W[load]
         self.curve = LoadCurve(kind=load, peak_w=peak, seed=seed)
         self.phases = phases
         self.seed = seed

@@ -9,6 +9,7 @@ from pymodbus import FramerType
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.client.base import ModbusBaseClient
 from pymodbus.exceptions import ModbusIOException
+from sunspec2.modbus.client import SunSpecModbusClientDeviceTCP
 
 from simulators.modbus import ModbusSimServer, NullModem, SimulatedDevice, create_device
 
@@ -116,6 +117,39 @@ async def _check_readings(client: ModbusBaseClient, devices: dict[int, Simulated
 async def test_a_plain_client_decodes_what_the_devices_show(transport: str) -> None:
     async with served(transport) as (client, server):
         await _check_readings(client, dict(server.devices))
+
+
+async def test_the_sunspec_alliance_client_walks_the_model_chains() -> None:
+    """pysunspec2's own Modbus client scans the simulated SunSpec devices."""
+    async with served("tcp") as (_, server):
+
+        def scan(unit: int) -> dict[str, dict[str, object]]:
+            device = SunSpecModbusClientDeviceTCP(
+                slave_id=unit, ipaddr="127.0.0.1", ipport=server.port, timeout=2
+            )
+            try:
+                device.scan()
+                return {
+                    name: {point: value.cvalue for point, value in models[0].points.items()}
+                    for name, models in device.models.items()
+                    if isinstance(name, str)
+                }
+            finally:
+                device.close()
+
+        inverter = await asyncio.to_thread(scan, INVERTER)
+        meter = await asyncio.to_thread(scan, SUNSPEC_METER)
+    assert list(inverter) == ["common", "inverter_three_phase", "nameplate", "settings"]
+    truth = server.devices[INVERTER].truth()
+    points = inverter["inverter_three_phase"]
+    assert points["W"] == truth[("active_power_w", None)]
+    assert points["AphA"] == pytest.approx(truth[("current_a", "l1")])
+    assert points["WH"] == truth[("energy_export_wh", None)]
+    assert inverter["nameplate"]["WRtg"] == 10_000
+    assert list(meter) == ["common", "ac_meter_abcn"]
+    meter_truth = server.devices[SUNSPEC_METER].truth()
+    assert meter["ac_meter_abcn"]["W"] == pytest.approx(meter_truth[("active_power_w", None)])
+    assert meter["ac_meter_abcn"]["TotWhImp"] == meter_truth[("energy_import_wh", None)]
 
 
 async def test_charger_write_is_applied_and_out_of_range_is_refused() -> None:
