@@ -125,15 +125,26 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _make_client(link: Link, timeout_s: float) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
-    # retries=0: the bus owner decides about retries (backoff per device), not the client.
+    # retries=0 and reconnect_delay=0: the bus owner decides about retries (backoff per device)
+    # and reconnects lazily on its next request, so the client starts no tasks of its own.
     match link:
         case TcpLink(host=host, port=port):
             return AsyncModbusTcpClient(
-                host, port=port, framer=FramerType.SOCKET, timeout=timeout_s, retries=0
+                host,
+                port=port,
+                framer=FramerType.SOCKET,
+                timeout=timeout_s,
+                retries=0,
+                reconnect_delay=0,
             )
         case RtuOverTcpLink(host=host, port=port):
             return AsyncModbusTcpClient(
-                host, port=port, framer=FramerType.RTU, timeout=timeout_s, retries=0
+                host,
+                port=port,
+                framer=FramerType.RTU,
+                timeout=timeout_s,
+                retries=0,
+                reconnect_delay=0,
             )
         case SerialLink():
             return AsyncModbusSerialClient(
@@ -145,4 +156,5 @@ def _make_client(link: Link, timeout_s: float) -> AsyncModbusTcpClient | AsyncMo
                 bytesize=link.bytesize,
                 timeout=timeout_s,
                 retries=0,
+                reconnect_delay=0,
             )

@@ -17,6 +17,7 @@ from edge.modbus import (
 )
 from messages import HinodeError, Reading
 from simulators.modbus import ModbusSimServer, create_device
+from tests.support.ports import free_port
 
 NOW = 1_750_000_000.0
 TIMEOUT_S = 0.25
@@ -125,3 +126,28 @@ async def test_a_misbehaving_unit_goes_offline_with_its_reason_and_comes_back(
     kinds = [(e.kind, e.device) for e in events]
     assert kinds == [("device_offline", "meter-9"), ("device_online", "meter-9")]
     assert reason in events[0].reason
+
+
+async def test_a_lost_connection_marks_the_device_offline_and_it_comes_back() -> None:
+    events: list[DeviceEvent] = []
+    meter = create_device("sdm120", now=lambda: NOW, seed=1)
+    port = free_port()
+    bus = ModbusBus(
+        TcpLink("127.0.0.1", port),
+        clock=FixedClock(),
+        timeout_s=TIMEOUT_S,
+        backoff=Backoff(initial_s=0.2, maximum_s=0.4, jitter=0.0),
+        on_event=events.append,
+    )
+    async with bus:
+        device = bus.device(1, load_profile("sdm120"), name="meter-1")
+        async with ModbusSimServer({1: meter}, now=lambda: NOW, port=port):
+            assert await device.poll()
+        for _ in range(3):  # the server is gone: refused, then backed off; nothing crashes
+            with pytest.raises(HinodeError):
+                await device.poll()
+            await asyncio.sleep(0.1)
+        async with ModbusSimServer({1: meter}, now=lambda: NOW, port=port):
+            await asyncio.sleep(0.5)
+            assert await device.poll()
+    assert [e.kind for e in events] == ["device_offline", "device_online"]
