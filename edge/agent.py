@@ -140,24 +140,26 @@ class Agent:
             self.stats.uplink = uplink.stats
             try:
                 async with asyncio.TaskGroup() as tasks:
-                    tasks.create_task(uplink.run(), name="uplink")
-                    tasks.create_task(commands.run(), name="commands")
-                    tasks.create_task(self._seal_due(), name="batcher")
-                    tasks.create_task(self._maintain(), name="maintenance")
-                    tasks.create_task(self._forward_events(), name="events")
-                    for driver in drivers:
+                    children = [
+                        tasks.create_task(uplink.run(), name="uplink"),
+                        tasks.create_task(commands.run(), name="commands"),
+                        tasks.create_task(self._seal_due(), name="batcher"),
+                        tasks.create_task(self._maintain(), name="maintenance"),
+                        tasks.create_task(self._forward_events(), name="events"),
+                    ]
+                    children += [
                         tasks.create_task(self._poll(driver), name=f"poll-{driver.id}")
-                    tasks.create_task(self._wait_for_stop(), name="stop")
-            except* _Stopped:
-                pass
+                        for driver in drivers
+                    ]
+                    await self._stop.wait()
+                    # Cancelling the children (rather than raising into the group) leaves this
+                    # task itself un-cancelled, so the drivers and the outbox close normally.
+                    for child in children:
+                        child.cancel()
             finally:
                 # Readings staged but not sealed stay durable and are sealed on the next start.
                 self._refresh_stats()
                 log.info("agent stopped", extra={"outbox_depth": outbox.depth})
-
-    async def _wait_for_stop(self) -> None:
-        await self._stop.wait()
-        raise _Stopped
 
     # -- readings ---------------------------------------------------------------------------
 
@@ -381,10 +383,6 @@ class Agent:
             msg = "the agent is not running"
             raise RuntimeError(msg)
         return self._outbox
-
-
-class _Stopped(Exception):  # noqa: N818 - a signal, not an error
-    """Raised inside the TaskGroup to end it when stop() is called."""
 
 
 def session_settings(config: GatewayConfig) -> SessionSettings:

@@ -295,7 +295,8 @@ class SqliteOutbox:
         self._bytes -= freed
         self._readings -= dropped_readings
         self._drops.add(reason, seqs, dropped_readings)
-        log.warning(
+        # The agent reports the drops once per maintenance round; here only for debugging.
+        log.debug(
             "outbox full: dropped oldest messages",
             extra={"reason": reason, "messages": len(seqs), "readings": dropped_readings},
         )
@@ -324,7 +325,7 @@ class SqliteOutbox:
             self._bytes -= sum(row[1] for row in chosen)
             self._readings -= dropped_readings
             self._drops.add("max_age", seqs, dropped_readings)
-            log.warning(
+            log.debug(
                 "outbox: dropped expired messages",
                 extra={"reason": "max_age", "messages": len(seqs), "readings": dropped_readings},
             )
