@@ -7,7 +7,7 @@ import typer
 
 from hinode.commands._errors import fail
 from messages.clock import ScaledClock
-from simulators.modbus import MODELS, ModbusSimServer, create_device
+from simulators.modbus import MAX_RTU_UNIT, MAX_TCP_UNIT, MODELS, ModbusSimServer, create_device
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -24,7 +24,7 @@ def simulate() -> None:
 
 
 @app.command("modbus")
-def modbus(  # noqa: PLR0917 - one parameter per CLI flag
+def modbus(
     model: Annotated[str, typer.Argument(help=f"Device model: {', '.join(MODELS)}.")],
     port: Annotated[
         int | None,
@@ -34,7 +34,9 @@ def modbus(  # noqa: PLR0917 - one parameter per CLI flag
         str | None,
         typer.Option("--serial", help="Serve RTU on this serial device or pty instead of TCP."),
     ] = None,
-    unit: Annotated[int, typer.Option("--unit", help="Modbus unit id (1-247).")] = 1,
+    unit: Annotated[
+        int, typer.Option("--unit", help="Modbus unit id (1-247; up to 255 on Modbus TCP).")
+    ] = 1,
     transport: Annotated[
         str, typer.Option("--transport", help="Framing on TCP: tcp or rtu_over_tcp.")
     ] = "tcp",
@@ -59,8 +61,9 @@ def modbus(  # noqa: PLR0917 - one parameter per CLI flag
         fail("--transport applies to TCP only; --serial always speaks RTU")
     if load not in LOADS:
         fail(f"unknown --load {load!r}; expected one of {', '.join(LOADS)}")
-    if not 1 <= unit <= 247:
-        fail(f"--unit must be 1-247, got {unit}")
+    highest = MAX_TCP_UNIT if serial is None and transport == "tcp" else MAX_RTU_UNIT
+    if not 1 <= unit <= highest:
+        fail(f"--unit must be 1-{highest} here, got {unit}")
     if speed <= 0:
         fail(f"--speed must be positive, got {speed}")
     if port is not None and not 0 <= port <= 65535:

@@ -43,16 +43,41 @@ Public interface::
                                              Modbus exception 04 / a corrupt frame / heal
         devices: Mapping[int, SimulatedDevice]
 
-    NullModem                                async context manager: two tty paths wired
-                                             together (a virtual RS-485 line for tests)
+    NullModem                                async context manager: two tty paths, .a and
+                                             .b, wired together (a virtual RS-485 line)
+    MAX_RTU_UNIT = 247, MAX_TCP_UNIT = 255   unit ids: 1–247 on RTU, up to 255 on Modbus TCP
 
-Registers are computed from physics on every request. Writes reach the device at once; a
-charger refuses a current outside 0 or 6 A–its maximum with exception 03 (illegal value).
+Behaviour a reader should know:
+
+* A unit's registers are recomputed from physics when a request arrives, at most every
+  100 ms of real time (so one poll cycle sees one instant); truth() matches the last refresh.
+  A write is applied at once and shows in the next read.
+* Absent and silenced units never answer. "exception" answers 04 (server device failure);
+  "garbage" sends a frame of the right length with a scrambled body (and a broken CRC on RTU):
+  pymodbus' TCP client drops its connection on it, an RTU reader discards it and times out.
+* Reads outside a device's register map answer 02 (illegal address); gaps inside a block read 0.
+* Chargers refuse a current other than 0 or 6 A–their maximum (min(32 A, unit_max_current_a))
+  with 03 (illegal value). They run standalone at their maximum until the first accepted write,
+  which arms their watchdog. KEBA P30: readings only one 32-bit value per request (function 03),
+  fail-safe current 5016 / timeout 5018 (0 = off, the default), fed by any write. ABB Terra AC:
+  timeout 0x4106 (default 600 s), fed by any request, falls back to 0 A (assumed: ABB does not
+  publish the fallback). CHARX: the simulator's own fail-safe pair x302 (A) / x303 (s, 0 = off),
+  since the published table has none; its setpoint x301 reads back the current it applies.
+* Meters measure site demand (import); no meter exports. The inverter's WMax (model 121) is
+  writable and caps its output.
 """
 
 from simulators.modbus._device import SimulatedDevice
 from simulators.modbus._factory import MODELS, create_device
 from simulators.modbus._nullmodem import NullModem
-from simulators.modbus._server import ModbusSimServer
+from simulators.modbus._server import MAX_RTU_UNIT, MAX_TCP_UNIT, ModbusSimServer
 
-__all__ = ["MODELS", "ModbusSimServer", "NullModem", "SimulatedDevice", "create_device"]
+__all__ = [
+    "MAX_RTU_UNIT",
+    "MAX_TCP_UNIT",
+    "MODELS",
+    "ModbusSimServer",
+    "NullModem",
+    "SimulatedDevice",
+    "create_device",
+]

@@ -24,6 +24,7 @@ from simulators.modbus._registers import Table
 TRANSPORTS = ("tcp", "rtu_over_tcp", "serial")
 FAULTS = ("exception", "garbage")
 _MBAP_LENGTH = 7  # Modbus TCP header: transaction, protocol, length, unit
+MAX_RTU_UNIT, MAX_TCP_UNIT = 247, 255
 REFRESH_S = 0.1  # a unit's registers are at most this old, in real seconds
 
 _READ_TABLES = {3: Table.HOLDING, 4: Table.INPUT, 22: Table.HOLDING, 23: Table.HOLDING}
@@ -125,9 +126,11 @@ class ModbusSimServer:
         if transport == "serial" and not serial_port:
             msg = "transport 'serial' needs serial_port"
             raise ValueError(msg)
-        bad_units = [unit for unit in devices if not 1 <= unit <= 247]
+        # RTU addresses stop at 247; Modbus TCP devices may use up to 255 (KEBA insists on 255).
+        highest = MAX_TCP_UNIT if transport == "tcp" else MAX_RTU_UNIT
+        bad_units = [unit for unit in devices if not 1 <= unit <= highest]
         if bad_units:
-            msg = f"Modbus unit ids must be 1–247, got {bad_units}"
+            msg = f"unit ids over {transport} must be 1–{highest}, got {bad_units}"
             raise ValueError(msg)
         self.devices: Mapping[int, SimulatedDevice] = dict(devices)
         self.now = now

@@ -6,6 +6,7 @@ Europe and reproduced in peufeu2/GrugBus grugbus/devices/Eastron_SDM630.csv. Ene
 kWh/kVArh, powers in W/VA/VAr, PF unitless, angles in degrees.
 """
 
+import math
 from collections.abc import Callable
 
 from simulators.modbus._device import PHASES, SimulatedDevice
@@ -23,6 +24,7 @@ POWER = (_f32(0x000C), _f32(0x000E), _f32(0x0010))
 APPARENT = (_f32(0x0012), _f32(0x0014), _f32(0x0016))
 REACTIVE = (_f32(0x0018), _f32(0x001A), _f32(0x001C))
 POWER_FACTOR = (_f32(0x001E), _f32(0x0020), _f32(0x0022))
+PHASE_ANGLE = (_f32(0x0024), _f32(0x0026), _f32(0x0028))
 AVERAGE_VOLTAGE = _f32(0x002A)
 AVERAGE_CURRENT = _f32(0x002E)
 SUM_CURRENT = _f32(0x0030)
@@ -30,6 +32,7 @@ TOTAL_POWER = _f32(0x0034)
 TOTAL_APPARENT = _f32(0x0038)
 TOTAL_REACTIVE = _f32(0x003C)
 TOTAL_POWER_FACTOR = _f32(0x003E)
+TOTAL_PHASE_ANGLE = _f32(0x0042)
 FREQUENCY = _f32(0x0046)
 IMPORT_KWH = _f32(0x0048, 1000.0)
 EXPORT_KWH = _f32(0x004A, 1000.0)
@@ -74,6 +77,7 @@ class Sdm630(SimulatedDevice):
             self.show(APPARENT[index], values.apparent_power_va, ("apparent_power_va", phase))
             self.show(REACTIVE[index], values.reactive_power_var, ("reactive_power_var", phase))
             self.show(POWER_FACTOR[index], values.power_factor, ("power_factor", phase))
+            self.show(PHASE_ANGLE[index], snapshot.phase_angle_deg(index))
             line = snapshot.line_voltage_v(index, (index + 1) % 3)
             self.show(LINE_VOLTAGE[index], line, ("voltage_ll_v", phase))
         self.show(AVERAGE_VOLTAGE, snapshot.average_voltage_v)
@@ -83,6 +87,7 @@ class Sdm630(SimulatedDevice):
         self.show(TOTAL_APPARENT, snapshot.apparent_power_va, ("apparent_power_va", None))
         self.show(TOTAL_REACTIVE, snapshot.reactive_power_var, ("reactive_power_var", None))
         self.show(TOTAL_POWER_FACTOR, snapshot.power_factor, ("power_factor", None))
+        self.show(TOTAL_PHASE_ANGLE, math.degrees(math.acos(min(1.0, abs(snapshot.power_factor)))))
         self.show(FREQUENCY, snapshot.frequency_hz, ("frequency_hz", None))
         counters = self.site.counters
         self.show(IMPORT_KWH, counters.import_wh, ("energy_import_wh", None))

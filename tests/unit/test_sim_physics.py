@@ -11,6 +11,7 @@ from simulators.modbus import create_device
 from simulators.modbus._charger import STATE_A, STATE_B, STATE_C, ChargePoint
 from simulators.modbus._electrics import EnergyCounters
 from simulators.modbus._loads import LoadCurve, is_day_off
+from simulators.modbus._registers import Table
 from simulators.modbus._sun import (
     clear_sky_irradiance_w_m2,
     pv_ac_power_w,
@@ -19,6 +20,7 @@ from simulators.modbus._sun import (
 from simulators.modbus.abb_terra_ac import AbbTerraAc
 from simulators.modbus.keba_p30 import KebaP30
 from simulators.modbus.phoenix_charx import PhoenixCharx
+from simulators.modbus.sunspec_inverter import SunSpecInverter
 
 JST = dt.timezone(dt.timedelta(hours=9))
 
@@ -315,3 +317,27 @@ def test_commuters_arrive_in_the_morning_and_leave_in_the_evening() -> None:
     assert states[1] in {STATE_B, STATE_C}
     assert states[2] == STATE_A
     assert math.isfinite(sum(states))
+
+
+def test_inverter_wmax_caps_the_output() -> None:
+    noon = jst(2026, 5, 3, 11.9)  # a clear-sky candidate day; the cap holds whatever the weather
+    inverter = SunSpecInverter(now=lambda: noon, seed=8)
+    wmax_address = inverter.layout.point(121, "WMax").address
+    uncapped = inverter.truth()[("active_power_w", None)]
+    assert inverter.write(wmax_address, [20_000]) is not None  # above the rating: refused
+    assert inverter.write(wmax_address, [1_000]) is None
+    truth = inverter.truth()
+    assert truth[("active_power_w", None)] == min(uncapped, 1_000.0)
+    if uncapped > 1_000.0:
+        assert truth[("operating_state", None)] == 5  # THROTTLED
+
+
+def test_em24_answers_both_tables_with_lsw_first_int32() -> None:
+    em24 = create_device("em24", now=lambda: jst(2026, 6, 15, 10.0), seed=6)
+    watts = em24.truth()[("active_power_w", None)]
+    holding = em24.read(Table.HOLDING, 0x0028, 2)
+    assert holding == em24.read(Table.INPUT, 0x0028, 2)
+    assert isinstance(holding, list)
+    raw = holding[0] | holding[1] << 16  # least significant word first
+    assert raw / 10 == pytest.approx(watts)
+    assert em24.read(Table.HOLDING, 0x000B, 1) == [1648]  # EM24DINAV23XE1X
