@@ -1,6 +1,7 @@
 """The bus owner with an in-memory transport: priorities, timeouts, backoff, events once."""
 
 import asyncio
+import itertools
 import random
 from collections.abc import Sequence
 
@@ -11,6 +12,7 @@ from edge.modbus import (
     DeviceEvent,
     DeviceUnavailableError,
     ModbusBus,
+    SerialLink,
     SetpointRejectedError,
     TcpLink,
     load_profile,
@@ -148,3 +150,35 @@ async def test_the_bus_refuses_requests_when_not_open() -> None:
     bus = ModbusBus(TcpLink("192.0.2.1"), transport=FakeTransport())
     with pytest.raises(TransportError, match="not open"):
         await bus.read(1, "holding", 0, 1)
+
+
+def test_the_rtu_inter_frame_gap_is_three_and_a_half_characters() -> None:
+    assert SerialLink("/dev/ttyUSB0", 9600).inter_frame_gap_s() == pytest.approx(3.5 * 10 / 9600)
+    assert SerialLink("/dev/ttyUSB0", 19200, "E").inter_frame_gap_s() == pytest.approx(
+        3.5 * 11 / 19200
+    )
+    assert SerialLink("/dev/ttyUSB0", 115200).inter_frame_gap_s() == pytest.approx(0.00175)
+
+
+class TimedTransport(FakeTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.frames: list[tuple[float, float]] = []
+
+    async def read(self, unit: int, table: Table, address: int, count: int) -> list[int]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        words = await super().read(unit, table, address, count)
+        self.frames.append((started, loop.time()))
+        return words
+
+
+async def test_a_serial_bus_keeps_the_inter_frame_gap_between_requests() -> None:
+    transport = TimedTransport()
+    link = SerialLink("/dev/ttyUSB0", 1200)  # a slow line: the gap is 29 ms
+    async with ModbusBus(link, transport=transport) as bus:
+        meters = [bus.device(unit, load_profile("sdm120")) for unit in (1, 2, 3)]
+        await asyncio.gather(*(meter.poll() for meter in meters))
+    gaps = [nxt[0] - prev[1] for prev, nxt in itertools.pairwise(transport.frames)]
+    assert len(gaps) == 5
+    assert min(gaps) >= link.inter_frame_gap_s() * 0.95
