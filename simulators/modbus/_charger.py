@@ -6,12 +6,11 @@ has expired; below 6 A it pauses (IEC 61851-1: 0 or 6–32 A). The watchdog is a
 accepted write and fed by writes, or by any request on devices that watch all communication.
 """
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 
 from simulators.modbus._electrics import grid_voltage_v
-from simulators.modbus._loads import TOKYO, is_day_off
+from simulators.modbus._loads import is_day_off, jst_date, jst_day_index, jst_midnight
 from simulators.modbus._noise import smooth, unit_hash
 
 STATE_A, STATE_B, STATE_C = 1, 2, 3  # no car / car connected / charging
@@ -37,16 +36,16 @@ class Visit:
     phases: int
 
 
-def commuter_visit(seed: int, day: dt.date) -> Visit | None:
-    """The seeded visit of a commuter's car on a JST *day*, or None.
+def commuter_visit(seed: int, day_index: int) -> Visit | None:
+    """The seeded visit of a commuter's car on a JST day (see ``jst_day_index``), or None.
 
     Working days: arrive 07:30–09:30, leave 16:30–19:00, wanting 8–30 kWh. Days off: one car in
     four drops by around midday. Most Japanese EVs charge AC on one phase; some on three.
     """
-    key = day.toordinal()
-    midnight = dt.datetime(day.year, day.month, day.day, tzinfo=TOKYO).timestamp()
+    key = day_index
+    midnight = jst_midnight(day_index)
     draws = [unit_hash(seed, 0xCA4, key, n) for n in range(5)]
-    if is_day_off(day):
+    if is_day_off(jst_date(day_index)):
         if draws[0] > 0.25:
             return None
         arrive, depart = midnight + (10.0 + 2.0 * draws[1]) * 3600, midnight + 15.0 * 3600
@@ -87,6 +86,7 @@ class ChargePoint:
         self._manual = False
         self._visit: Visit | None = None
         self._visit_delivered_wh = 0.0
+        self._planned: tuple[int, Visit | None] | None = None  # (day index, that day's visit)
         self._sync_visit(start)
 
     # -- control -------------------------------------------------------------------------------
@@ -145,8 +145,10 @@ class ChargePoint:
         """Follow the commuter schedule: plug in on arrival, unplug on departure."""
         if self._manual:
             return
-        day = dt.datetime.fromtimestamp(t, TOKYO).date()
-        visit = commuter_visit(self.seed, day)
+        day = jst_day_index(t)
+        if self._planned is None or self._planned[0] != day:
+            self._planned = (day, commuter_visit(self.seed, day))
+        visit = self._planned[1]
         present = visit if visit is not None and visit.arrive <= t < visit.depart else None
         if present != self._visit:
             self._start_visit(present)
@@ -177,7 +179,10 @@ class ChargePoint:
 
     def phase_powers_w(self, t: float) -> tuple[float, float, float]:
         """Active power per phase: V·I·PF."""
-        currents, voltages = self.phase_currents_a(t), self.voltages_v(t)
+        currents = self.phase_currents_a(t)
+        if not any(currents):
+            return (0.0, 0.0, 0.0)
+        voltages = self.voltages_v(t)
         return (
             voltages[0] * currents[0] * CHARGING_POWER_FACTOR,
             voltages[1] * currents[1] * CHARGING_POWER_FACTOR,
@@ -192,7 +197,6 @@ class ChargePoint:
 
     def advance(self, start: float, end: float) -> None:
         """Plug cars in and out and deliver energy from *start* to *end*."""
-        self._sync_visit(start)
         power = sum(self.phase_powers_w(start))
         energy = power * (end - start) / 3600.0
         if self._visit is not None:

@@ -9,8 +9,10 @@ TruthKey = tuple[str, str | None]
 PHASES = ("l1", "l2", "l3")
 
 # Physics advances in steps of at most this many seconds, so a fast clock (an hour between two
-# polls) still integrates energy along the load curve rather than across it.
-MAX_STEP_S = 60.0
+# polls) still integrates energy along the load curve rather than across it. Load and sun change
+# over tens of minutes; a charger's car can fill up or a watchdog expire within a minute.
+SMOOTH_STEP_S = 300.0
+STATEFUL_STEP_S = 60.0
 
 
 class SimulatedDevice(abc.ABC):
@@ -22,6 +24,7 @@ class SimulatedDevice(abc.ABC):
     """
 
     model: str
+    max_step_s: float = SMOOTH_STEP_S
 
     def __init__(
         self, *, now: Callable[[], float], seed: int, blocks: Iterable[tuple[Table, int, int]]
@@ -39,7 +42,7 @@ class SimulatedDevice(abc.ABC):
         if now > self._time:
             start = self._time
             while start < now:
-                end = min(now, start + MAX_STEP_S)
+                end = min(now, start + self.max_step_s)
                 self._advance(start, end)
                 start = end
             self._time = now

@@ -12,7 +12,7 @@ register table, so the simulator assumes 0 A (pause).
 from collections.abc import Callable
 
 from simulators.modbus._charger import STATE_A, STATE_C, ChargePoint, accepted_limit
-from simulators.modbus._device import PHASES, SimulatedDevice
+from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
 
@@ -51,6 +51,7 @@ class AbbTerraAc(SimulatedDevice):
     """One Terra AC wallbox with its commuter's car."""
 
     model = "abb_terra_ac"
+    max_step_s = STATEFUL_STEP_S
 
     def __init__(self, *, now: Callable[[], float], seed: int, unit_max_current_a: float) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)

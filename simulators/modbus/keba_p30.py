@@ -12,7 +12,7 @@ within the timeout the station offers the fail-safe current.
 from collections.abc import Callable
 
 from simulators.modbus._charger import STATE_A, STATE_C, ChargePoint, accepted_limit
-from simulators.modbus._device import PHASES, SimulatedDevice
+from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
 
@@ -79,6 +79,7 @@ class KebaP30(SimulatedDevice):
     """One KeContact P30 x-series with its commuter's car."""
 
     model = "keba_p30"
+    max_step_s = STATEFUL_STEP_S
 
     def __init__(self, *, now: Callable[[], float], seed: int, unit_max_current_a: float) -> None:
         blocks = [(Table.HOLDING, address, 2) for address in sorted(_READABLE)]

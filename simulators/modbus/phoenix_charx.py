@@ -12,7 +12,7 @@ a fail-safe pair next to the setpoint: x302 fail-safe current (A), x303 timeout 
 from collections.abc import Callable
 
 from simulators.modbus._charger import STATE_A, STATE_C, ChargePoint, accepted_limit
-from simulators.modbus._device import PHASES, SimulatedDevice
+from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
 POINT_BASE = 1000  # charging point 1
@@ -54,6 +54,7 @@ class PhoenixCharx(SimulatedDevice):
     """A CHARX SEC-3100 controlling one charging point with its commuter's car."""
 
     model = "phoenix_charx"
+    max_step_s = STATEFUL_STEP_S
 
     def __init__(self, *, now: Callable[[], float], seed: int, unit_max_current_a: float) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)
