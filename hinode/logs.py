@@ -41,5 +41,8 @@ def configure(*, level: str = "info", json_output: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("pymodbus", "amqtt", "transitions", "asyncio"):
+    # Libraries log per packet; our own adapters report what matters once.
+    for noisy in ("pymodbus", "transitions"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # amqtt, the demo broker, warns about its own bookkeeping (late PUBACKs, probes).
+    logging.getLogger("amqtt").setLevel(logging.ERROR)

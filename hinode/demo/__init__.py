@@ -1,0 +1,1 @@
+"""``hinode demo``: a simulated city quarter, end to end, in one process."""

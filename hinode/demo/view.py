@@ -1,0 +1,34 @@
+"""What the demo shows and reports: a snapshot of every part, as plain values."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    """One simulated device as seen from its gateway and from the store."""
+
+    site: str
+    gateway: str
+    device: str
+    model: str
+    online: bool
+    last_values: dict[str, float] = field(default_factory=dict)
+    readings_stored: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The whole demo at one instant of simulated time."""
+
+    sim_time: float
+    elapsed_s: float
+    broker: str
+    messages_published: int
+    readings_published: int
+    readings_stored: int
+    duplicates_dropped: int
+    invalid_messages: int
+    outbox_depth: int
+    gaps: list[dict[str, object]]
+    devices: list[DeviceView]
+    messages_per_s: float = 0.0
