@@ -2,10 +2,12 @@
 
 from collections.abc import Callable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.modbus import MAX_READ_REGISTERS, BlockRead, Span, plan_reads
+from edge.modbus import MAX_READ_REGISTERS, BlockRead, Span, load_profile, plan_reads
+from edge.modbus._device import spans_of
 
 Case = tuple[list[Span], int, int, list[tuple[int, int]]]
 
@@ -39,38 +41,21 @@ def _is_forbidden(ranges: list[tuple[int, int]]) -> Callable[[str, int, int], bo
     return check
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(requests())
-def test_every_requested_register_is_covered_by_one_block(case: Case) -> None:
+def test_planned_reads_cover_everything_within_the_limits_and_forbidden_ranges(case: Case) -> None:
     spans, max_registers, max_gap, forbidden = case
     blocks = plan_reads(
         spans, max_registers=max_registers, max_gap=max_gap, forbidden=_is_forbidden(forbidden)
     )
-    for span in spans:
+    for span in spans:  # every requested register is covered by one block
         assert any(block.covers(span) for block in blocks), span
-
-
-@settings(max_examples=250, deadline=None)
-@given(requests())
-def test_no_block_exceeds_the_limit_or_touches_a_forbidden_address(case: Case) -> None:
-    spans, max_registers, max_gap, forbidden = case
-    blocks = plan_reads(
-        spans, max_registers=max_registers, max_gap=max_gap, forbidden=_is_forbidden(forbidden)
-    )
-    for block in blocks:
+    for block in blocks:  # no block is too long or touches a forbidden address
         assert 1 <= block.count <= max_registers <= MAX_READ_REGISTERS
         for start, end in forbidden:
             assert block.last < start or block.address > end, (block, start, end)
-
-
-@settings(max_examples=200, deadline=None)
-@given(requests())
-def test_never_more_requests_than_distinct_values(case: Case) -> None:
-    spans, max_registers, max_gap, forbidden = case
-    blocks = plan_reads(
-        spans, max_registers=max_registers, max_gap=max_gap, forbidden=_is_forbidden(forbidden)
-    )
-    assert len(blocks) <= len(set(spans))
+    # never more requests than values, let alone registers
+    assert len(blocks) <= len(set(spans)) <= sum(span.count for span in set(spans))
 
 
 def test_a_contiguous_meter_map_takes_far_fewer_requests_than_values() -> None:
@@ -109,3 +94,17 @@ def test_a_device_maximum_of_one_value_per_request_is_respected() -> None:
     spans = [Span("holding", 1000 + 2 * i, 1001 + 2 * i) for i in range(5)]
     blocks = plan_reads(spans, max_registers=2, max_gap=0)
     assert [block.count for block in blocks] == [2] * 5
+
+
+@pytest.mark.parametrize("name", ["sdm630", "sdm120", "em24", "abb_terra_ac", "phoenix_charx"])
+def test_shipped_profiles_take_far_fewer_requests_than_values(name: str) -> None:
+    profile = load_profile(name)
+    registers = profile.measured()
+    blocks = plan_reads(
+        spans_of(registers),
+        max_registers=profile.max_registers_per_request,
+        max_gap=profile.max_gap,
+        forbidden=profile.is_forbidden,
+    )
+    assert len(blocks) * 2 <= len(registers)
+    assert all(block.count <= profile.max_registers_per_request for block in blocks)
