@@ -4,6 +4,7 @@ Runs the real ``hinode`` command in a subprocess, once on the embedded broker (t
 default) and once on a real Mosquitto started by the test.
 """
 
+import itertools
 import json
 import subprocess
 import sys
@@ -67,7 +68,7 @@ def assert_meter_readings_arrived(rows: list[dict[str, Any]], minimum: int) -> N
     for meter_rows in meters:
         assert len(meter_rows) >= minimum
         seqs = [row["seq"] for row in meter_rows]
-        assert all(a < b for a, b in zip(seqs, seqs[1:], strict=False)), "seq not increasing"
+        assert all(a < b for a, b in itertools.pairwise(seqs)), "seq not increasing"
         assert [row["ts"] for row in meter_rows] == sorted(row["ts"] for row in meter_rows)
 
 
