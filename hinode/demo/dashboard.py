@@ -11,10 +11,10 @@ from hinode.demo.view import Snapshot
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SHOWN_QUANTITIES = (
-    ("active_power_w", "P [W]"),
-    ("energy_import_wh", "E in [kWh]"),
-    ("charge_current_limit_a", "limit [A]"),
-    ("current_a", "I [A]"),
+    ("active_power_w", "P (W)"),
+    ("energy_import_wh", "E in (kWh)"),
+    ("charge_current_limit_a", "limit (A)"),
+    ("current_a", "I (A)"),
 )
 
 
@@ -65,4 +65,4 @@ def _format(value: float | None, quantity: str) -> str:
         return "–"
     if quantity.endswith("_wh"):
         return f"{value / 1000:,.1f}"
-    return f"{value:,.1f}"
+    return f"{value + 0.0:,.1f}"  # + 0.0 turns -0.0 into 0.0
