@@ -63,7 +63,8 @@ async def _try(driver: DeviceDriver, timeout_s: float) -> CheckLine:
 
 
 def _sample(readings: list[Reading]) -> str:
-    first = next((r for r in readings if r.quantity == "active_power_w"), readings[0])
+    power = [r for r in readings if r.quantity == "active_power_w"]
+    first = next((r for r in power if r.phase is None), power[0] if power else readings[0])
     phase = f"[{first.phase}]" if first.phase else ""
     return f"{first.quantity}{phase}={first.value:g} {unit_of(first.quantity)}"
 
