@@ -49,9 +49,10 @@ Public interface::
 
 Behaviour a reader should know:
 
-* A unit's registers are recomputed from physics when a request arrives, at most every
-  100 ms of real time (so one poll cycle sees one instant); truth() matches the last refresh.
-  A write is applied at once and shows in the next read.
+* A unit's registers are recomputed from physics when a request arrives once 100 ms of real
+  time or 1 s of simulated time has passed since the last refresh (so one poll cycle sees one
+  instant); truth() matches the last refresh. A write is applied at once and shows in the next
+  read.
 * Absent and silenced units never answer. "exception" answers 04 (server device failure);
   "garbage" sends a frame of the right length with a scrambled body (and a broken CRC on RTU):
   pymodbus' TCP client drops its connection on it, an RTU reader discards it and times out.

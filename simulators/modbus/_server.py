@@ -25,7 +25,8 @@ TRANSPORTS = ("tcp", "rtu_over_tcp", "serial")
 FAULTS = ("exception", "garbage")
 _MBAP_LENGTH = 7  # Modbus TCP header: transaction, protocol, length, unit
 MAX_RTU_UNIT, MAX_TCP_UNIT = 247, 255
-REFRESH_S = 0.1  # a unit's registers are at most this old, in real seconds
+REFRESH_S = 0.1  # a unit's registers are at most this old, in real seconds...
+REFRESH_SIM_S = 1.0  # ...or in simulated seconds, so a test that moves its clock sees it
 
 _READ_TABLES = {3: Table.HOLDING, 4: Table.INPUT, 22: Table.HOLDING, 23: Table.HOLDING}
 _WRITE_CODES = frozenset({6, 16, 22, 23})
@@ -50,11 +51,17 @@ class _UnitRouter(SimCore):
         if device is None or device_id in owner.silent_units:
             raise NoSuchIdException(f"unit {device_id} does not answer")
         now = owner.now()
-        # Refresh at most every REFRESH_S of real time: the reads of one poll cycle then see
-        # one consistent instant, and a peer polling one value per request stays cheap.
+        # Refresh when REFRESH_S of real or REFRESH_SIM_S of simulated time has passed: the
+        # reads of one poll cycle see one instant, and a peer polling one value per request
+        # does not recompute the whole device each time.
         real = time.monotonic()
         last = self._rendered_at.get(device_id)
-        if force or last is None or real - last >= REFRESH_S:
+        if (
+            force
+            or last is None
+            or real - last >= REFRESH_S
+            or abs(now - device.time) >= REFRESH_SIM_S
+        ):
             device.update(now)
             self._rendered_at[device_id] = real
         device.received(now)

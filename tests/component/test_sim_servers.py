@@ -228,3 +228,27 @@ async def test_a_hundred_units_on_one_port_answer_quickly() -> None:
         elapsed = loop.time() - started
         client.close()
     assert elapsed < 1.0  # a whole 100-unit poll cycle fits well inside one second
+
+
+async def test_charger_falls_back_over_the_wire_when_its_heartbeat_stops() -> None:
+    """A hand-moved clock: no sleeping, and the very next read shows the fail-safe current."""
+    clock = [NOW]
+    keba = create_device("keba_p30", now=lambda: clock[0], seed=4)
+    async with ModbusSimServer({255: keba}, now=lambda: clock[0]) as server:
+        client = AsyncModbusTcpClient("127.0.0.1", port=server.port, timeout=1.0, retries=0)
+        assert await client.connect()
+
+        async def offered_ma() -> object:
+            response = await client.read_holding_registers(1100, count=2, device_id=255)
+            return client.convert_from_registers(response.registers, DT.UINT32)
+
+        for address, value in ((5016, 6_000), (5018, 30), (5004, 16_000)):
+            assert not (await client.write_register(address, value, device_id=255)).isError()
+        clock[0] += 29.0
+        assert await offered_ma() == 16_000
+        clock[0] += 2.0
+        assert await offered_ma() == 6_000
+        assert keba.truth()[("charge_current_limit_a", None)] == 6.0
+        assert not (await client.write_register(5018, 30, device_id=255)).isError()  # heartbeat
+        assert await offered_ma() == 16_000
+        client.close()
