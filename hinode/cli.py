@@ -2,7 +2,7 @@
 
 import typer
 
-from hinode.commands import cloud, demo, edge, schema, simulate
+from hinode.commands import ble, cloud, demo, edge, energy, schema, simulate
 
 app = typer.Typer(
     name="hinode",
@@ -14,6 +14,8 @@ app = typer.Typer(
 app.add_typer(edge.app, name="edge", help="Gateway agent and technician tools.")
 app.add_typer(cloud.app, name="cloud", help="Collector, storage and queries.")
 app.add_typer(simulate.app, name="simulate", help="Run simulated devices standalone.")
+app.add_typer(energy.app, name="energy", help="Interchange planning, settlement, CO2, EV charging.")
+app.add_typer(ble.app, name="ble", help="Bluetooth LE vital-sign devices.")
 app.command("schema")(schema.write_schemas)
 app.command("demo")(demo.run_demo)
 
