@@ -56,26 +56,42 @@ class BleakConnection:
         def on_value(_sender: object, data: bytearray) -> None:
             handler(bytes(data))
 
-        await _guarded(
+        await self._while_linked(
             self._client.start_notify(characteristic_uuid, on_value),
-            self._timeout_s,
-            f"{self.address}: subscribe to {characteristic_uuid}",
+            f"subscribe to {characteristic_uuid}",
         )
 
     async def read(self, characteristic_uuid: str) -> bytes:
-        data = await _guarded(
-            self._client.read_gatt_char(characteristic_uuid),
-            self._timeout_s,
-            f"{self.address}: read {characteristic_uuid}",
+        data = await self._while_linked(
+            self._client.read_gatt_char(characteristic_uuid), f"read {characteristic_uuid}"
         )
         return bytes(data)
 
     async def write(self, characteristic_uuid: str, data: bytes) -> None:
-        await _guarded(
+        await self._while_linked(
             self._client.write_gatt_char(characteristic_uuid, data, response=True),
-            self._timeout_s,
-            f"{self.address}: write {characteristic_uuid}",
+            f"write {characteristic_uuid}",
         )
+
+    async def _while_linked(self, operation: Awaitable[_T], what: str) -> _T:
+        """Run a GATT operation, giving up at once if the link drops meanwhile.
+
+        A request in flight when the link goes gets no answer; waiting for the operation
+        timeout would only delay the reconnect.
+        """
+        work = asyncio.ensure_future(
+            _guarded(operation, self._timeout_s, f"{self.address}: {what}")
+        )
+        lost = asyncio.ensure_future(self._lost.wait())
+        try:
+            await asyncio.wait((work, lost), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            lost.cancel()
+        if not work.done():
+            work.cancel()
+            await asyncio.gather(work, return_exceptions=True)
+            raise BleLinkError(f"{self.address}: {what}: link lost")
+        return work.result()
 
     async def wait_disconnected(self) -> None:
         await self._lost.wait()

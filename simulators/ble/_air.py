@@ -5,11 +5,12 @@ Every simulated device and every gateway adapter is a bumble ``Device`` with its
 and ATT traffic between them in-process.
 """
 
+import contextlib
 import struct
 from collections.abc import Iterator
 
 from bumble.controller import Controller
-from bumble.core import AdvertisingData
+from bumble.core import AdvertisingData, BaseBumbleError
 from bumble.device import Device
 from bumble.hci import Address
 from bumble.host import Host
@@ -81,7 +82,10 @@ class SimulatedAir:
         return device
 
     async def close(self) -> None:
+        """Drop every link and power every device off; nothing is left running."""
         for simulator in self.peripherals.values():
             await simulator.disconnect_all()
+            simulator.stop()
         for device in self._devices:
-            await device.power_off()
+            with contextlib.suppress(BaseBumbleError, TimeoutError):
+                await device.power_off()

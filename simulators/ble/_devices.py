@@ -69,6 +69,11 @@ class SimulatedDevice:
         tasks.add(task)
         task.add_done_callback(tasks.discard)
 
+    def stop(self) -> None:
+        """Cancel whatever is still being sent (the air is closing)."""
+        for connection in list(self._tasks):
+            self._forget(connection)
+
     def connections(self) -> list[Connection]:
         return list(self._tasks)
 
