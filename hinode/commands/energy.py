@@ -484,7 +484,7 @@ def _stored_records(
             store.register_samples(site, "energy_import_wh", since, until),
             store.register_samples(site, "energy_export_wh", since, until),
         )
-        pv = [slot_energies(site, bounds, starts, [], samples) for samples in pv_samples]
+        pv = [slot_energies(site, bounds, starts, samples, samples) for samples in pv_samples]
         for index, slot in enumerate(meter):
             if not isinstance(slot, SlotEnergy):
                 continue
