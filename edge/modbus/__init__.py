@@ -2,7 +2,7 @@
 
 Usage::
 
-    from edge.modbus import ModbusBus, SerialLink, TcpLink, load_profile
+    from edge.modbus import ModbusBus, SerialLink, TcpLink, load_profile, scan
     from messages import WallClock
 
     meter_profile = load_profile("sdm630")          # or load_profile(Path("my_meter.yaml"))
@@ -18,17 +18,22 @@ Usage::
         on_event=on_event,
     ) as bus:
         meter = bus.device(1, meter_profile, name="main-meter")
-        charger = bus.device(2, charger_profile, name="charger-1")
+        charger = bus.device(
+            2, charger_profile, name="charger-1", limits={"charge_current_limit_a": 16}
+        )
         readings = await meter.poll()               # list[messages.Reading], SI units
         fast = await meter.poll(groups=["fast"])    # only one poll group
         applied = await charger.write("charge_current_limit_a", 16)   # checked, then read back
         await charger.configure_fail_safe(timeout_s=60)
 
+        found = await scan(bus, range(1, 248))      # list[ScanResult]: what answers, and as what
+
 A SunSpec device uses ``load_profile("sunspec")``; its first ``poll()`` (or ``discover()``)
-finds the 'SunS' marker and walks the model chain. Errors are the project's own:
-``TransportError`` (no answer; ``DeviceUnavailableError`` while a silent device is backed off),
-``DeviceError`` (exception response, bad frame), ``ConfigError`` (bad profile;
-``SetpointRejectedError`` for a value the device does not accept, raised before the wire).
+finds the 'SunS' marker at 40000, 0 or 50000 and walks the model chain into a read plan.
+Errors are the project's own: ``TransportError`` (no answer; ``DeviceUnavailableError`` while
+a silent device is backed off), ``DeviceError`` (exception response, bad frame),
+``ConfigError`` (bad profile; ``SetpointRejectedError`` for a value the device does not
+accept, raised before anything reaches the wire).
 """
 
 from edge.modbus._bus import Backoff, DeviceEvent, DeviceUnavailableError, EventSink, ModbusBus

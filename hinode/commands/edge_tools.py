@@ -125,9 +125,8 @@ async def _read_once(link: Link, unit: int, profile: Profile, timeout_s: float) 
 
 
 def _print_readings(profile: Profile, unit: int, link: Link, readings: list[Reading]) -> None:
-    table = Table(
-        title=f"{profile.manufacturer} {profile.model} — unit {unit} on {link.describe()}"
-    )
+    who = "SunSpec device" if profile.discovery == "sunspec" else profile.manufacturer
+    table = Table(title=f"{who} {profile.model} — unit {unit} on {link.describe()}")
     table.add_column("quantity")
     table.add_column("phase")
     table.add_column("value", justify="right")
