@@ -73,9 +73,10 @@ async def test_a_silent_unit_delays_the_cycle_by_one_timeout_once_then_is_backed
         second, results_after = await _cycle(fleet)
         third, _ = await _cycle(fleet)
 
-        assert first <= baseline + TIMEOUT_S + 0.15, (first, baseline)
+        assert first <= baseline + TIMEOUT_S + 0.2, (first, baseline)
         assert first >= TIMEOUT_S * 0.9  # it did wait for the silent unit, once
-        assert max(second, third) <= baseline + 0.1, (second, third, baseline)
+        # backed off: the next cycles do not wait for it at all (well under one timeout)
+        assert max(second, third) <= baseline + TIMEOUT_S / 2, (second, third, baseline)
         for outcome in (results, results_after):
             assert all(isinstance(r, list) and r for r in outcome[:3])  # the others were served
             assert isinstance(outcome[3], HinodeError)
