@@ -5,7 +5,7 @@ GATT Specification Supplement §3.102 and §3.103 (Glucose Service / Profile).
 
 from datetime import timedelta
 
-from edge.ble._frame import Frame
+from edge.ble._frame import Frame, as_datetime
 from edge.ble._measurement import Measurement
 
 MEASUREMENT = "glucose_measurement"
@@ -74,7 +74,8 @@ def decode_glucose_measurement(data: bytes) -> Measurement:
         values["time_offset_min"] = offset_min
         # The record's time is the base time plus the offset (user-adjusted clock).
         if base_time is not None:
-            values["timestamp"] = (base_time + timedelta(minutes=offset_min)).isoformat()
+            moment = as_datetime(base_time) + timedelta(minutes=offset_min)
+            values["timestamp"] = moment.isoformat()
     if flags & _CONCENTRATION:
         if flags & _MOL_PER_L:
             frame.sfloat("glucose_mg_dl", MG_PER_DL_PER_MOL_PER_L)

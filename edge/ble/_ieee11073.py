@@ -60,6 +60,19 @@ def scaled(mantissa: int, exponent: int) -> float:
     return float(mantissa * power) if exponent >= 0 else mantissa / power
 
 
+def _sfloat_table() -> tuple[float | str, ...]:
+    table: list[float | str] = []
+    for raw in range(0x10000):
+        parts = split_sfloat(raw)
+        table.append(parts if isinstance(parts, str) else scaled(*parts))
+    return tuple(table)
+
+
+#: Every 16-bit word → its number, or the reason it holds none. Decoding is the gateway's
+#: hot path: one lookup instead of bit-twiddling per field (65,536 entries, built at import).
+SFLOAT_TABLE: tuple[float | str, ...] = _sfloat_table()
+
+
 def sfloat_value(raw: int) -> float | None:
     """The number a raw SFLOAT holds, or None for a special value."""
     parts = split_sfloat(raw)
