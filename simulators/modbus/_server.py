@@ -51,6 +51,7 @@ class _UnitRouter(SimCore):
         if device is None or device_id in owner.silent_units:
             raise NoSuchIdException(f"unit {device_id} does not answer")
         now = owner.now()
+        device.received(now)  # first: a watchdog fed by this very request must not expire
         # Refresh when REFRESH_S of real or REFRESH_SIM_S of simulated time has passed: the
         # reads of one poll cycle see one instant, and a peer polling one value per request
         # does not recompute the whole device each time.
@@ -64,7 +65,6 @@ class _UnitRouter(SimCore):
         ):
             device.update(now)
             self._rendered_at[device_id] = real
-        device.received(now)
         return device
 
     async def async_getValues(  # noqa: N802 (pymodbus names it so)

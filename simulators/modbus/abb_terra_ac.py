@@ -69,9 +69,12 @@ class AbbTerraAc(SimulatedDevice):
 
     def received(self, now: float) -> None:
         # Any Modbus message counts as communication for the Terra AC's watchdog.
-        if self.charge_point.last_heartbeat is not None:
-            self.charge_point.heartbeat(now)
-            self._stale = True
+        point = self.charge_point
+        if point.last_heartbeat is not None:
+            was_falling_back = point.failsafe_active(self.time)
+            point.heartbeat(now)
+            if was_falling_back:  # the commanded current applies again: show it
+                self._stale = True
 
     def _write(self, address: int, values: list[int]) -> ModbusError | None:
         point = self.charge_point
