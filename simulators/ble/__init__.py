@@ -6,9 +6,18 @@ from simulators.ble._devices import (
     SimulatedBloodPressureMonitor,
     SimulatedDevice,
     SimulatedGlucoseMeter,
+    SimulatedHeartRateSensor,
     SimulatedPulseOximeter,
+    SimulatedThermometer,
+    SimulatedWeightScale,
 )
-from simulators.ble._encoding import BloodPressureReading, GlucoseRecord, SpotCheckReading
+from simulators.ble._encoding import (
+    BloodPressureReading,
+    GlucoseRecord,
+    SpotCheckReading,
+    TemperatureReading,
+    WeightReading,
+)
 
 __all__ = [
     "BloodPressureReading",
@@ -19,7 +28,12 @@ __all__ = [
     "SimulatedBloodPressureMonitor",
     "SimulatedDevice",
     "SimulatedGlucoseMeter",
+    "SimulatedHeartRateSensor",
     "SimulatedPulseOximeter",
+    "SimulatedThermometer",
+    "SimulatedWeightScale",
     "SpotCheckReading",
+    "TemperatureReading",
+    "WeightReading",
     "bind_backends",
 ]

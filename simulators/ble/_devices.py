@@ -22,6 +22,9 @@ from simulators.ble._encoding import (
     BloodPressureReading,
     GlucoseRecord,
     SpotCheckReading,
+    TemperatureReading,
+    WeightReading,
+    heart_rate_measurement,
     intermediate_cuff_pressure,
     plx_continuous,
 )
@@ -180,6 +183,77 @@ class SimulatedPulseOximeter(SimulatedDevice):
     async def stream(self, spo2: int, pulse_rate: int) -> None:
         assert self.device is not None
         await self.device.notify_subscribers(self._continuous, plx_continuous(spo2, pulse_rate))
+
+
+class SimulatedThermometer(SimulatedDevice):
+    """Health Thermometer Service (0x1809) with stored, indicated readings."""
+
+    name = "Hinode-THERMO"
+    service_uuid = 0x1809
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._measurement = gatt.Characteristic(
+            "2A1C", _INDICATE, gatt.Characteristic.READABLE, b""
+        )
+        self._type = gatt.Characteristic("2A1D", _READ, gatt.Characteristic.READABLE, b"\x06")
+        self.stored = _StoredIndications(self, self._measurement)
+
+    def services(self) -> list[gatt.Service]:
+        return [gatt.Service("1809", [self._measurement, self._type])]
+
+    def measure(self, reading: TemperatureReading) -> None:
+        self.stored.add(reading.encode())
+
+
+class SimulatedWeightScale(SimulatedDevice):
+    """Weight Scale Service (0x181D) with stored, indicated weighings."""
+
+    name = "Hinode-SCALE"
+    service_uuid = 0x181D
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._measurement = gatt.Characteristic(
+            "2A9D", _INDICATE, gatt.Characteristic.READABLE, b""
+        )
+        # Weight Scale Feature: time stamp, multiple users, BMI; 0.005 kg and 1 mm resolution
+        feature = 0x01 | 0x02 | 0x04 | (1 << 3) | (1 << 7)
+        self._feature = gatt.Characteristic(
+            "2A9E", _READ, gatt.Characteristic.READABLE, struct.pack("<I", feature)
+        )
+        self.stored = _StoredIndications(self, self._measurement)
+
+    def services(self) -> list[gatt.Service]:
+        return [gatt.Service("181D", [self._measurement, self._feature])]
+
+    def weigh(self, reading: WeightReading) -> None:
+        self.stored.add(reading.encode())
+
+
+class SimulatedHeartRateSensor(SimulatedDevice):
+    """Heart Rate Service (0x180D): live notifications, nothing stored."""
+
+    name = "Hinode-HR"
+    service_uuid = 0x180D
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._measurement = gatt.Characteristic("2A37", _NOTIFY, gatt.Characteristic.READABLE, b"")
+        self._location = gatt.Characteristic(
+            "2A38",
+            _READ,
+            gatt.Characteristic.READABLE,
+            b"\x02",  # wrist
+        )
+
+    def services(self) -> list[gatt.Service]:
+        return [gatt.Service("180D", [self._measurement, self._location])]
+
+    async def beat(self, bpm: int, rr_intervals_s: tuple[float, ...] = ()) -> None:
+        assert self.device is not None
+        frame = heart_rate_measurement(bpm, rr_intervals_s)
+        await self.device.notify_subscribers(self._measurement, frame)
 
 
 # Record Access Control Point op codes, operators and response codes (Glucose Service §3.9)

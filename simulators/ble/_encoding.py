@@ -133,3 +133,63 @@ class GlucoseRecord:
 
     def encode_context(self) -> bytes:
         return bytes([0x02]) + struct.pack("<H", self.sequence_number) + bytes([self.meal or 0])
+
+
+@dataclass(frozen=True)
+class TemperatureReading:
+    """One thermometer reading in °C (0.1 °C resolution), with where it was taken."""
+
+    celsius: float
+    taken_at: datetime
+    temperature_type: int = 6  # mouth (Temperature Type 0x2A1D)
+
+    def encode(self) -> bytes:
+        # Celsius, time stamp and temperature type present
+        return (
+            bytes([0x02 | 0x04])
+            + float32(self.celsius, decimals=1)
+            + date_time(self.taken_at)
+            + bytes([self.temperature_type])
+        )
+
+
+@dataclass(frozen=True)
+class WeightReading:
+    """One weighing in SI units; the scale's resolution is 0.005 kg and 1 mm."""
+
+    kg: float
+    taken_at: datetime
+    user_id: int = 1
+    bmi: float | None = None
+    height_m: float | None = None
+
+    def encode(self) -> bytes:
+        with_bmi = self.bmi is not None and self.height_m is not None
+        flags = 0x02 | 0x04 | (0x08 if with_bmi else 0)  # SI units
+        frame = (
+            bytes([flags])
+            + struct.pack("<H", round(Decimal(str(self.kg)) / Decimal("0.005")))
+            + date_time(self.taken_at)
+            + bytes([self.user_id])
+        )
+        if with_bmi:
+            assert self.bmi is not None
+            assert self.height_m is not None
+            frame += struct.pack(
+                "<HH",
+                round(Decimal(str(self.bmi)) * 10),
+                round(Decimal(str(self.height_m)) * 1000),
+            )
+        return frame
+
+
+def heart_rate_measurement(
+    bpm: int, rr_intervals_s: tuple[float, ...] = (), *, skin_contact: bool = True
+) -> bytes:
+    """Heart Rate Measurement: 8-bit value, contact detection supported, RR in 1/1024 s."""
+    flags = 0x04 | (0x02 if skin_contact else 0) | (0x10 if rr_intervals_s else 0)
+    value = struct.pack("<H", bpm) if bpm > 255 else bytes([bpm])
+    if bpm > 255:
+        flags |= 0x01
+    rr = b"".join(struct.pack("<H", round(interval * 1024)) for interval in rr_intervals_s)
+    return bytes([flags]) + value + rr

@@ -26,8 +26,13 @@ from simulators.ble import (
     SimulatedAir,
     SimulatedBloodPressureMonitor,
     SimulatedGlucoseMeter,
+    SimulatedHeartRateSensor,
     SimulatedPulseOximeter,
+    SimulatedThermometer,
+    SimulatedWeightScale,
     SpotCheckReading,
+    TemperatureReading,
+    WeightReading,
     bind_backends,
 )
 
@@ -239,3 +244,40 @@ async def test_two_devices_share_one_adapter(air: SimulatedAir) -> None:
     async with Running(sessions[0]), Running(sessions[1]):
         await wait_until(lambda: len(received) == 2)
     assert {r.address for r in received} == {bp_address, ox_address}
+
+
+async def test_thermometer_scale_and_heart_rate_sensor_reach_the_gateway_decoded(
+    air: SimulatedAir,
+) -> None:
+    thermometer = SimulatedThermometer()
+    scale = SimulatedWeightScale()
+    heart = SimulatedHeartRateSensor()
+    addresses = {
+        "health_thermometer": await air.add_peripheral(thermometer),
+        "weight_scale": await air.add_peripheral(scale),
+        "heart_rate": await air.add_peripheral(heart),
+    }
+    thermometer.measure(TemperatureReading(38.2, datetime(2026, 11, 23, 6, 30)))
+    scale.weigh(WeightReading(61.35, datetime(2026, 11, 23, 6, 40), bmi=23.4, height_m=1.62))
+    transport = await transport_on(air)
+    received: list[Received] = []
+    sessions = [
+        DeviceSession(transport, address, DEVICE_KINDS[kind], received.append, WallClock(),
+                      backoff=FAST)
+        for kind, address in addresses.items()
+    ]  # fmt: skip
+    by_characteristic = lambda: {r.measurement.characteristic: r for r in received}  # noqa: E731
+    async with Running(sessions[0]), Running(sessions[1]), Running(sessions[2]):
+        await wait_until(lambda: len(received) >= 2)
+        await keep_sending(
+            lambda: heart.beat(72, (0.8, 0.85)),
+            until=lambda: "heart_rate_measurement" in by_characteristic(),
+        )
+    values = {name: r.measurement.values for name, r in by_characteristic().items()}
+    assert values["temperature_measurement"]["body_temp_c"] == 38.2
+    assert values["temperature_measurement"]["temperature_type"] == "mouth"
+    assert values["weight_measurement"]["weight_kg"] == 61.35
+    assert values["weight_measurement"]["bmi"] == 23.4
+    assert values["weight_measurement"]["height_m"] == 1.62
+    assert values["heart_rate_measurement"]["heart_rate_bpm"] == 72
+    assert values["heart_rate_measurement"]["rr_intervals_s"] == [0.7998046875, 0.8496093750]
