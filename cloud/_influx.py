@@ -40,6 +40,7 @@ class InfluxTimeSeries:
         self.org = org
         self.bucket = bucket
         self._database, _, self._retention = bucket.partition("/")
+        self._token = token
         self._client = InfluxDBClient(url=http_url, token=token, org=org, timeout=TIMEOUT_MS)
         self._writer = self._client.write_api(write_options=SYNCHRONOUS)
 
@@ -94,11 +95,12 @@ class InfluxTimeSeries:
                 "/query",
                 "POST",
                 query_params=params,
-                header_params={"Accept": "application/json"},
-                auth_settings=["TokenAuthentication"],
+                header_params={
+                    "Accept": "application/json",
+                    "Authorization": f"Token {self._token}",
+                },
                 _preload_content=False,
                 _return_http_data_only=True,
-                _request_timeout=TIMEOUT_MS / 1000,
             )
             body = json.loads(response.data)
         except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:

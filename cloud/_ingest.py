@@ -64,11 +64,15 @@ class Batch:
 
 
 def clean_text(text: str, limit: int = DEAD_LETTER_TEXT_LIMIT) -> str:
-    """*text* made storable in any SQL database: valid UTF-8, no NUL, at most *limit* chars."""
-    cleaned = (
-        text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "\N{REPLACEMENT CHARACTER}")
-    )
+    """*text* made storable in any SQL database and shown on one line.
+
+    Valid UTF-8, no NUL and no line breaks, at most *limit* characters.
+    """
+    cleaned = text.encode("utf-8", "replace").decode("utf-8").translate(_UNPRINTABLE)
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
+
+
+_UNPRINTABLE = {0: "\N{REPLACEMENT CHARACTER}", 10: " ", 13: " "}
 
 
 class Ingest:
