@@ -1,6 +1,7 @@
 """``hinode simulate``: run a simulated device standalone, for bench tests and technicians."""
 
 import asyncio
+import logging
 from typing import Annotated
 
 import typer
@@ -79,12 +80,19 @@ def modbus(
         serial_port=serial,
         baudrate=baud,
     )
+    # pymodbus would log its own warning next to ours when the port cannot be opened.
+    pymodbus_logger = logging.getLogger("pymodbus")
+    level = pymodbus_logger.level
+    pymodbus_logger.setLevel(logging.ERROR)
     try:
         asyncio.run(_serve(server, model=model, unit=unit, speed=speed))
     except KeyboardInterrupt:
         typer.echo("stopped")
-    except (OSError, RuntimeError) as exc:
-        fail(f"cannot serve {model}: {exc}", code=1)
+    except (OSError, RuntimeError):
+        where = serial if serial is not None else f"{host}:{server.port}"
+        fail(f"cannot listen on {where} (in use, missing or not permitted)", code=1)
+    finally:
+        pymodbus_logger.setLevel(level)
 
 
 async def _serve(server: ModbusSimServer, *, model: str, unit: int, speed: float) -> None:

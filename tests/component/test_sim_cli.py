@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 from pymodbus.client import AsyncModbusTcpClient
+from typer.testing import CliRunner
+
+from hinode.commands.simulate import app
 
 HINODE = Path(sys.executable).with_name("hinode")
 
@@ -36,3 +39,12 @@ async def test_a_standalone_simulator_answers_until_interrupted() -> None:
         stdout, _ = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0
     assert stdout.decode().strip() == "stopped"
+
+
+def test_a_missing_serial_device_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    missing = tmp_path / "ttyUSB9"
+    result = CliRunner().invoke(app, ["modbus", "sdm120", "--serial", str(missing)])
+    assert result.exit_code == 1
+    assert (
+        result.stderr == f"error: cannot listen on {missing} (in use, missing or not permitted)\n"
+    )
