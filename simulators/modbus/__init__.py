@@ -64,8 +64,13 @@ Behaviour a reader should know:
   timeout 0x4106 (default 600 s), fed by any request, falls back to 0 A (assumed: ABB does not
   publish the fallback). CHARX: the simulator's own fail-safe pair x302 (A) / x303 (s, 0 = off),
   since the published table has none; its setpoint x301 reads back the current it applies.
+* Cars come and go on a seeded commuter schedule (working days: arrive 07:30–09:30 JST, leave
+  16:30–19:00, 8–30 kWh, mostly single-phase). A charger device's ``charge_point`` takes over
+  by hand: ``connect_vehicle(now, energy_wh=..., max_current_a=32.0, phases=3)`` and
+  ``disconnect_vehicle()``.
 * Meters measure site demand (import); no meter exports. The inverter's WMax (model 121) is
   writable and caps its output.
+* Devices with the same model, load and seed behave identically: give each its own seed.
 """
 
 from simulators.modbus._device import SimulatedDevice
