@@ -1,0 +1,35 @@
+"""GNSS on the gateway: NMEA 0183 parsing, fix assembly and the serial receiver.
+
+Pure parts (no I/O): :func:`parse_sentence` (RMC, GGA, VTG, GSA; raises :class:`NmeaError` naming
+the sentence and field, never anything else) and :class:`FixAssembler` (sentences → one
+``messages.Fix`` per epoch, or a :class:`NoFix` with the reason, never published as a position).
+I/O: :class:`SerialNmeaPort` (pyserial, read timeouts) and :class:`GnssReceiver` (port → readings).
+"""
+
+from edge.gnss._assembler import FixAssembler, GnssReading, NoFix
+from edge.gnss._errors import NmeaError
+from edge.gnss._nmea import SUPPORTED, checksum, parse_sentence
+from edge.gnss._port import NmeaLinePort
+from edge.gnss._receiver import GnssReceiver, ReceiverStats
+from edge.gnss._sentences import KNOT_MPS, Gga, Gsa, Rmc, Sentence, Vtg
+from edge.gnss._serial_port import SerialNmeaPort
+
+__all__ = [
+    "KNOT_MPS",
+    "SUPPORTED",
+    "FixAssembler",
+    "Gga",
+    "GnssReading",
+    "GnssReceiver",
+    "Gsa",
+    "NmeaError",
+    "NmeaLinePort",
+    "NoFix",
+    "ReceiverStats",
+    "Rmc",
+    "Sentence",
+    "SerialNmeaPort",
+    "Vtg",
+    "checksum",
+    "parse_sentence",
+]
