@@ -102,7 +102,10 @@ class InfluxTimeSeries:
                 _preload_content=False,
                 _return_http_data_only=True,
             )
-            body = json.loads(response.data)
+            try:
+                body = json.loads(response.data)
+            finally:
+                response.release_conn()
         except (ApiException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             msg = f"querying {self.url} failed: {_reason(exc)}"
             raise TransportError(msg) from exc

@@ -11,7 +11,6 @@ and passes ``/query`` (InfluxQL, which InfluxDB 2 also serves), ``/ping`` and ``
 through unchanged. The store under test is the production adapter, pointed at the layer.
 """
 
-import contextlib
 import http.client
 import os
 import shutil
@@ -182,25 +181,32 @@ class InfluxDB:
     def _wait_ping(self) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=2)
+            connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=2)
+            try:
                 connection.request("GET", "/ping")
                 if connection.getresponse().status == 204:
                     return
+            except OSError:
+                pass
+            finally:
+                connection.close()
             time.sleep(0.1)
         raise TimeoutError
 
     def _query(self, statement: str) -> bytes:
         connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
         body = urllib.parse.urlencode({"q": statement})
-        connection.request(
-            "POST",
-            "/query",
-            body=body,
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-        )
-        response = connection.getresponse()
-        payload = response.read()
+        try:
+            connection.request(
+                "POST",
+                "/query",
+                body=body,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
+            response = connection.getresponse()
+            payload = response.read()
+        finally:
+            connection.close()
         if response.status != 200:
             msg = f"influxd refused {statement!r}: {payload!r}"
             raise RuntimeError(msg)
