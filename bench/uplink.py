@@ -1,11 +1,12 @@
 """Readings/s through the outbox and uplink to a real Mosquitto, against bare paho QoS 1.
 
-Both publish the same encoded telemetry payloads; the baseline is paho with its own thread and
-the same in-flight window, the measured path stores every message in the SQLite outbox first
-(committed before publishing, 50 concurrent writers sharing group commits, as the agent's
-pollers do) and deletes it after its PUBACK.
+Both publish the same encoded telemetry payloads to a Mosquitto started for the run. The
+baseline is paho with its network thread and the same in-flight window; the measured path
+commits every message to the SQLite outbox before it is published (50 concurrent writers, as
+the agent's device pollers are, sharing group commits) and deletes it after its PUBACK.
 
     .venv/bin/python bench/uplink.py [--messages 20000] [--readings-per-message 10]
+                                     [--synchronous FULL|NORMAL]
 """
 
 import argparse
@@ -14,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -28,7 +30,7 @@ from tests.support.mosquitto import Mosquitto
 
 WINDOW = 1000
 #: Concurrent writers, as the agent's device pollers are; their commits are grouped.
-DEVICES = 50
+WRITERS = 50
 TS = 1_800_000_000_000
 
 
@@ -57,9 +59,7 @@ def bare_paho(port: int, messages: list[tuple[str, bytes]]) -> float:
     acked = 0
     room = threading.Semaphore(WINDOW)
 
-    def on_publish(
-        client: mqtt.Client, userdata: object, mid: int, rc: object, props: object
-    ) -> None:
+    def on_publish(client: mqtt.Client, userdata: object, mid: int, *rest: object) -> None:
         nonlocal acked
         acked += 1
         room.release()
@@ -75,19 +75,25 @@ def bare_paho(port: int, messages: list[tuple[str, bytes]]) -> float:
     for topic, payload in messages:
         room.acquire()
         client.publish(topic, payload, qos=1)
-    done.wait(300)
+    done.wait(600)
     elapsed = time.perf_counter() - started
     client.disconnect()
     client.loop_stop()
     return elapsed
 
 
+async def until(condition: Callable[[], bool], step_s: float = 0.005) -> None:
+    while not condition():  # noqa: ASYNC110 - polling counters is what a bench may do
+        await asyncio.sleep(step_s)
+
+
 async def through_outbox(
-    port: int, messages: list[tuple[str, bytes]], per: int, sync: str
+    port: int, messages: list[tuple[str, bytes]], per: int, synchronous: str
 ) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         limits = OutboxLimits(max_rows=10**7, max_bytes=10**10, max_age_ms=10**12)
-        async with SqliteOutbox.open(Path(tmp) / "o.sqlite", limits, synchronous=sync) as outbox:
+        path = Path(tmp) / "outbox.sqlite"
+        async with SqliteOutbox.open(path, limits, synchronous=synchronous) as outbox:
             state = (t.state_topic("bench", "gw-1"), b"{}")
             uplink = Uplink(
                 SessionSettings(host="127.0.0.1", port=port, client_id="bench-outbox"),
@@ -97,15 +103,16 @@ async def through_outbox(
                 max_inflight=WINDOW,
             )
             task = asyncio.create_task(uplink.run())
-            while not uplink.stats.connected:
-                await asyncio.sleep(0.01)
+            await until(lambda: uplink.stats.connected)
             started = time.perf_counter()
-            for topic, payload in messages:
-                await outbox.append(
-                    lambda seq, topic=topic, payload=payload: Sealed(topic, payload, per), 0
-                )
-            while uplink.stats.acked < len(messages) or outbox.depth:
-                await asyncio.sleep(0.005)
+
+            async def writer(share: list[tuple[str, bytes]]) -> None:
+                for topic, payload in share:
+                    sealed = Sealed(topic, payload, per)
+                    await outbox.append(lambda seq, sealed=sealed: sealed, 0)
+
+            await asyncio.gather(*(writer(messages[i::WRITERS]) for i in range(WRITERS)))
+            await until(lambda: uplink.stats.acked >= len(messages) and outbox.depth == 0)
             elapsed = time.perf_counter() - started
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
@@ -130,14 +137,15 @@ def main() -> None:
         finally:
             broker.stop()
     bare_rate, our_rate = readings / bare, readings / ours
-    print(f"messages: {args.messages} × {per} readings ({len(messages[0][1])} bytes each)")
+    print(f"{args.messages} messages × {per} readings, {len(messages[0][1])} bytes each")
     print(
-        f"bare paho QoS 1:          {bare_rate:12,.0f} readings/s  ({args.messages / bare:,.0f} msg/s)"
+        f"bare paho QoS 1        {bare_rate:10,.0f} readings/s  {args.messages / bare:8,.0f} msg/s"
     )
     print(
-        f"outbox ({args.synchronous}) + uplink:  {our_rate:12,.0f} readings/s  ({args.messages / ours:,.0f} msg/s)"
+        f"outbox {args.synchronous:6} + uplink "
+        f"{our_rate:10,.0f} readings/s  {args.messages / ours:8,.0f} msg/s"
     )
-    print(f"ratio: {our_rate / bare_rate:.2f}  (target ≥ 0.5 and ≥ 5,000 readings/s)")
+    print(f"ratio {our_rate / bare_rate:.2f}   (targets: ratio ≥ 0.5, ≥ 5,000 readings/s)")
 
 
 if __name__ == "__main__":
