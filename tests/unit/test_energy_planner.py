@@ -2,6 +2,7 @@
 
 import math
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -13,6 +14,8 @@ from scipy.optimize import linprog
 from cloud.energy import (
     InterchangePlan,
     PlanRequest,
+    _battery_lp,
+    _planner,
     describe_validation_error,
     plan_document,
     plan_interchange,
@@ -371,3 +374,46 @@ def test_bad_input_names_the_field(change: Any, path: str) -> None:
     with pytest.raises(ValidationError) as caught:
         PlanRequest.model_validate(document)
     assert describe_validation_error(caught.value).startswith(path)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(areas())
+def test_solving_in_priced_blocks_costs_the_same_as_the_plain_formulation(
+    request: PlanRequest,
+) -> None:
+    """The round-based solve (slots priced on their side of the kink, merged into blocks) must
+    reach the optimum of the formulation with a pool row in every slot."""
+    fast = plan_of(request)
+    with mock.patch.object(_battery_lp, "MAX_ROUNDS", 1):
+        plain = plan_of(request)
+    moved_kwh = (fast.battery_charge_wh.sum() + fast.battery_discharge_wh.sum()) / 1000
+    assert _objective(fast, request) == pytest.approx(
+        _objective(plain, request), abs=0.002 * moved_kwh + 0.01
+    )
+
+
+def test_a_slot_the_batteries_would_flip_gets_its_own_pool_row() -> None:
+    """At noon the area is 1 kWh short; a big cheap-charged battery could turn it into a surplus
+    sold at 8 yen, so that slot must be solved with the pool, and it still only covers it."""
+    prices = [20.0] * 24 + [40.0] * 24
+    consumption = [0.0] * SLOTS
+    consumption[30] = 1000.0
+    battery = {"capacity_wh": 50000.0, "power_w": 40000.0, "efficiency": 1.0, "soc_wh": 0.0}
+    request = request_of(
+        [site("A", [0.0] * SLOTS, consumption, battery), site("B", [0.0] * SLOTS, [0.0] * SLOTS)],
+        import_price=prices,
+        export_price=8.0,
+    )
+    schedule_rounds: list[int] = []
+    original = _battery_lp.schedule_batteries
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        schedule = original(*args, **kwargs)
+        schedule_rounds.append(schedule.rounds)
+        return schedule
+
+    with mock.patch.object(_planner, "schedule_batteries", counting):
+        plan = plan_of(request)
+    assert schedule_rounds == [2]
+    assert plan.battery_discharge_wh[0, 30] == pytest.approx(1000.0, abs=0.01)
+    assert not plan.grid_export_wh.any()
