@@ -1,11 +1,14 @@
 """Carlo Gavazzi EM24 DIN three-phase meter (EM24DINAV23XE1X, Ethernet/RS-485 variants).
 
-Register table: Carlo Gavazzi "EM24 DIN Communication Protocol" (read with function 03 or 04,
-both tables show the same registers): INT32 values with the least significant word first and
-fixed weights (V×10, A×1000, W/VA/var×10, kWh/kvarh×10), INT16 PF×1000 and Hz×10. The
-identification code 1648 sits at 0x000B, so V L3-L1 is not served; info registers (phase
-configuration 0x1002, versions 0x0302/0x0304, serial 0x5000, application 0xA000) as used by
-victronenergy/dbus-modbus-client carlo_gavazzi.py.
+Register table: Carlo Gavazzi "EM24-DIN Communication Protocol", tables 2.3-1 (instantaneous
+variables and meters, functions 03 and 04 alike) and 2.6-1 (identification code), with the
+EM24 Ethernet meters' energy registers (0x0040-0x0050) and info registers (phase configuration
+0x1002, versions 0x0302/0x0304, serial 0x5000, application 0xA000) as read by
+victronenergy/dbus-modbus-client carlo_gavazzi.py. INT32 values put the least significant
+word first; fixed weights V×10, A×1000, W/VA/var×10, kWh/kvarh×10, INT16 PF×1000 and Hz×10.
+The identification code (1648) answers a one-word read of 0x000B, the register that otherwise
+holds the high word of V L3-L1 ("limited to a word at a time" in the protocol). The later
+"PFA, PFB & X models" protocol moves the registers after 0x002D; it is not simulated.
 """
 
 from collections.abc import Callable
@@ -27,7 +30,7 @@ def _s16(address: int, scale: float) -> Point:
 
 
 VOLTAGE = (_s32(0x0000, 0.1), _s32(0x0002, 0.1), _s32(0x0004, 0.1))
-LINE_VOLTAGE = (_s32(0x0006, 0.1), _s32(0x0008, 0.1))
+LINE_VOLTAGE = (_s32(0x0006, 0.1), _s32(0x0008, 0.1), _s32(0x000A, 0.1))
 CURRENT = (_s32(0x000C, 0.001), _s32(0x000E, 0.001), _s32(0x0010, 0.001))
 POWER = (_s32(0x0012, 0.1), _s32(0x0014, 0.1), _s32(0x0016, 0.1))
 APPARENT = (_s32(0x0018, 0.1), _s32(0x001A, 0.1), _s32(0x001C, 0.1))
@@ -46,7 +49,7 @@ IMPORT_KVARH = _s32(0x0036, 100.0)
 PHASE_IMPORT_KWH = (_s32(0x0040, 100.0), _s32(0x0042, 100.0), _s32(0x0044, 100.0))
 EXPORT_KWH = _s32(0x004E, 100.0)
 EXPORT_KVARH = _s32(0x0050, 100.0)
-MODEL = Point(Table.HOLDING, 0x000B, "u16")
+IDENTIFICATION_ADDRESS = 0x000B
 HARDWARE_VERSION = Point(Table.HOLDING, 0x0302, "u16")
 FIRMWARE_VERSION = Point(Table.HOLDING, 0x0304, "u16")
 PHASE_CONFIG = Point(Table.HOLDING, 0x1002, "u16")  # 0 = 3P.n
@@ -82,6 +85,11 @@ class Em24(SimulatedDevice):
     def _advance(self, start: float, end: float) -> None:
         self.site.advance(start, end)
 
+    def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
+        if address == IDENTIFICATION_ADDRESS and count == 1:
+            return [IDENTIFICATION_CODE]  # table 2.6-1: a word read on its own
+        return super().read(table, address, count)
+
     def _write(self, address: int, values: list[int]) -> ModbusError | None:
         if len(values) != 1 or address not in _WRITABLE:
             return ModbusError.ILLEGAL_ADDRESS
@@ -100,8 +108,11 @@ class Em24(SimulatedDevice):
             self.show(REACTIVE[index], values.reactive_power_var, ("reactive_power_var", phase))
             self.show(POWER_FACTOR[index], values.power_factor, ("power_factor", phase))
         for index, point in enumerate(LINE_VOLTAGE):
-            line = snapshot.line_voltage_v(index, index + 1)
-            self.show(point, line, ("voltage_ll_v", PHASES[index]))
+            line = snapshot.line_voltage_v(index, (index + 1) % 3)
+            # V L3-L1 stays out of the truth: its high word doubles as the identification code
+            # (see the module docstring), so readers do not rely on it.
+            key = ("voltage_ll_v", PHASES[index]) if index < 2 else None
+            self.show(point, line, key)
         line_voltages = [snapshot.line_voltage_v(i, (i + 1) % 3) for i in range(3)]
         self.show(SYSTEM_VOLTAGE, snapshot.average_voltage_v)
         self.show(SYSTEM_LINE_VOLTAGE, sum(line_voltages) / 3.0)
@@ -120,7 +131,6 @@ class Em24(SimulatedDevice):
         self.show(EXPORT_KVARH, 0.0)
         for point in PHASE_IMPORT_KWH:
             self.show(point, counters.import_wh / 3.0)
-        self.show(MODEL, IDENTIFICATION_CODE)
         self.show(HARDWARE_VERSION, 0x1000)
         self.show(FIRMWARE_VERSION, 0x1204)
         self.show(PHASE_CONFIG, self._settings[PHASE_CONFIG.address])
