@@ -17,6 +17,7 @@ from edge.ble._session import (
     MemoryCursor,
     Received,
     RecordCursor,
+    kind_of,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ __all__ = [
     "decode",
     "find_characteristic",
     "float_value",
+    "kind_of",
     "observations",
     "sfloat_value",
     "subject_pseudonym",

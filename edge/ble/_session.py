@@ -19,7 +19,7 @@ from edge.ble import _racp
 from edge.ble._characteristics import Characteristic, find_characteristic
 from edge.ble._errors import BleDecodeError, BleLinkError
 from edge.ble._measurement import Measurement
-from edge.ble._port import BleConnection, BleTransport
+from edge.ble._port import Advertisement, BleConnection, BleTransport
 from messages import Clock, HinodeError, now_ms
 
 log = logging.getLogger(__name__)
@@ -30,33 +30,52 @@ class DeviceKind:
     """What to subscribe to on one kind of device (a GATT service)."""
 
     name: str
+    service_short_uuid: int
     required: tuple[str, ...]
     optional: tuple[str, ...] = ()
     stored_records_by_racp: bool = False
+
+    @property
+    def service_uuid(self) -> str:
+        """The service's 128-bit UUID as bleak reports it in advertisements."""
+        return f"0000{self.service_short_uuid:04x}-0000-1000-8000-00805f9b34fb"
 
 
 DEVICE_KINDS = {
     kind.name: kind
     for kind in (
-        DeviceKind("heart_rate", ("heart_rate_measurement",)),
+        DeviceKind("heart_rate", 0x180D, ("heart_rate_measurement",)),
         DeviceKind(
-            "blood_pressure", ("blood_pressure_measurement",), ("intermediate_cuff_pressure",)
+            "blood_pressure",
+            0x1810,
+            ("blood_pressure_measurement",),
+            ("intermediate_cuff_pressure",),
         ),
-        DeviceKind("health_thermometer", ("temperature_measurement",)),
+        DeviceKind("health_thermometer", 0x1809, ("temperature_measurement",)),
         DeviceKind(
             "pulse_oximeter",
+            0x1822,
             (),
             ("plx_spot_check_measurement", "plx_continuous_measurement"),
         ),
         DeviceKind(
             "glucose",
+            0x1808,
             ("glucose_measurement",),
             ("glucose_measurement_context",),
             stored_records_by_racp=True,
         ),
-        DeviceKind("weight_scale", ("weight_measurement",)),
+        DeviceKind("weight_scale", 0x181D, ("weight_measurement",)),
     )
 }
+
+
+def kind_of(advertisement: Advertisement) -> DeviceKind | None:
+    """The supported device kind an advertisement announces, if any."""
+    for kind in DEVICE_KINDS.values():
+        if kind.service_uuid in advertisement.service_uuids:
+            return kind
+    return None
 
 
 @dataclass(frozen=True, slots=True)
