@@ -23,7 +23,6 @@ MODELS: tuple[str, ...] = (
     "phoenix_charx",
     "keba_p30",
 )
-CHARGERS = ("abb_terra_ac", "phoenix_charx", "keba_p30")
 
 
 def create_device(

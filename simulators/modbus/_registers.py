@@ -1,7 +1,6 @@
 """A simulated device's register image: typed points encoded into 16-bit words, as a meter would."""
 
 import enum
-import math
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -62,13 +61,6 @@ class Point:
     scale: float = 1.0
     low_word_first: bool = False
     words: int = 0  # only for "string": its length in registers
-
-    @property
-    def size(self) -> int:
-        """Number of 16-bit registers the point occupies."""
-        if self.dtype == "string":
-            return self.words
-        return _CODECS[self.dtype][1].size // 2
 
     def encode(self, value: float) -> tuple[list[int], float]:
         """Encode a canonical value; return the registers and the value a reader decodes."""
@@ -165,8 +157,3 @@ class RegisterImage:
             return None
         start, block = found
         return block[address - start : address - start + count]
-
-
-def finite(value: float) -> float:
-    """Guard physics against NaN/inf ever reaching a register."""
-    return value if math.isfinite(value) else 0.0

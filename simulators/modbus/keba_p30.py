@@ -11,7 +11,13 @@ within the timeout the station offers the fail-safe current.
 
 from collections.abc import Callable
 
-from simulators.modbus._charger import STATE_A, STATE_C, ChargePoint, accepted_limit
+from simulators.modbus._charger import (
+    MAX_CURRENT_A,
+    STATE_A,
+    STATE_C,
+    ChargePoint,
+    accepted_limit,
+)
 from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
@@ -87,7 +93,7 @@ class KebaP30(SimulatedDevice):
         self.charge_point = ChargePoint(
             seed=seed,
             start=self.time,
-            device_max_a=min(32.0, unit_max_current_a),
+            device_max_a=min(MAX_CURRENT_A, unit_max_current_a),
             failsafe_current_a=DEFAULT_FAILSAFE_CURRENT_A,
             failsafe_timeout_s=0.0,
         )

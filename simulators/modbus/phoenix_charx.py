@@ -11,7 +11,13 @@ a fail-safe pair next to the setpoint: x302 fail-safe current (A), x303 timeout 
 
 from collections.abc import Callable
 
-from simulators.modbus._charger import STATE_A, STATE_C, ChargePoint, accepted_limit
+from simulators.modbus._charger import (
+    MAX_CURRENT_A,
+    STATE_A,
+    STATE_C,
+    ChargePoint,
+    accepted_limit,
+)
 from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
@@ -61,7 +67,7 @@ class PhoenixCharx(SimulatedDevice):
         self.charge_point = ChargePoint(
             seed=seed,
             start=self.time,
-            device_max_a=min(32.0, unit_max_current_a),
+            device_max_a=min(MAX_CURRENT_A, unit_max_current_a),
             failsafe_current_a=DEFAULT_FAILSAFE_CURRENT_A,
             failsafe_timeout_s=0.0,
         )
