@@ -1,9 +1,13 @@
 """A decoded characteristic value: canonical names and units, and why a value is missing."""
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import NamedTuple
 
 #: What a decoded field may hold: a number, a name, a flag, RR intervals, or nothing.
 Value = float | int | str | bool | list[float] | None
+
+_NONE_MISSING: Mapping[str, str] = MappingProxyType({})
 
 
 class Measurement(NamedTuple):
@@ -18,7 +22,7 @@ class Measurement(NamedTuple):
     characteristic: str
     values: dict[str, Value]
     status: tuple[str, ...] = ()
-    unavailable: dict[str, str] = {}  # noqa: RUF012 - never mutated; decoders pass their own
+    unavailable: Mapping[str, str] = _NONE_MISSING
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready view: the characteristic, its values, status flags and missing reasons."""
