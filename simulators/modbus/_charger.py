@@ -9,8 +9,8 @@ accepted write and fed by writes, or by any request on devices that watch all co
 import math
 from dataclasses import dataclass
 
+from simulators.modbus._calendar import is_day_off, jst_date, jst_day_index, jst_midnight
 from simulators.modbus._electrics import grid_voltage_v
-from simulators.modbus._loads import is_day_off, jst_date, jst_day_index, jst_midnight
 from simulators.modbus._noise import smooth, unit_hash
 
 STATE_A, STATE_B, STATE_C = 1, 2, 3  # no car / car connected / charging

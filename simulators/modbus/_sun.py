@@ -2,6 +2,7 @@
 
 import math
 
+from simulators.modbus._calendar import jst_day_index
 from simulators.modbus._noise import smooth, unit_hash
 
 # The city (Hokuriku coast): 36.6° N, 136.6° E.
@@ -56,7 +57,7 @@ def cloud_factor(seed: int, t: float) -> float:
     Each day has its own cloudiness (the Sea of Japan coast is often overcast) and passing
     clouds vary it within minutes.
     """
-    day = math.floor(t / _SECONDS_PER_DAY)
+    day = jst_day_index(t)  # weather changes overnight, not at 09:00 JST (UTC midnight)
     overcast = math.pow(unit_hash(seed, 0x5EA, day), 1.5)  # more clear-ish days than black ones
     passing = smooth(seed, t, 600.0, stream=0xC10D)
     return max(0.1, min(1.0, 1.0 - 0.75 * overcast * (0.6 + 0.8 * passing)))

@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulators.modbus import create_device
+from simulators.modbus._calendar import is_day_off
 from simulators.modbus._charger import STATE_A, STATE_B, STATE_C, ChargePoint
 from simulators.modbus._electrics import EnergyCounters
-from simulators.modbus._loads import LoadCurve, is_day_off
+from simulators.modbus._loads import LoadCurve
 from simulators.modbus._registers import Table
 from simulators.modbus._sun import (
     clear_sky_irradiance_w_m2,
