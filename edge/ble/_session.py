@@ -140,7 +140,9 @@ class DeviceSession:
         backoff: Backoff | None = None,
         racp_timeout_s: float = 30.0,
         rng: random.Random | None = None,
+        on_status: Callable[[bool, str], None] | None = None,
     ) -> None:
+        """*deliver* gets every new measurement; *on_status* (online, reason) each change."""
         self.address = address
         self.kind = kind
         self.connections = 0
@@ -156,28 +158,34 @@ class DeviceSession:
         self._recent: OrderedDict[bytes, None] = OrderedDict()
         self._last_context_sequence: int | None = None
         self._online = False
+        self._on_status = on_status
 
     async def run(self) -> None:
         """Connect, serve, and reconnect after every loss, until cancelled."""
         failures = 0
         while True:
+            reason = "link lost"
             try:
                 async with self._transport.connect(self.address) as connection:
                     failures = 0
                     self.connections += 1
-                    self._set_online(online=True)
+                    self._set_online(online=True, reason="connected")
                     await self._serve(connection)
             except HinodeError as error:
                 failures += 1
+                reason = str(error)
                 log.debug("ble %s: %s", self.address, error)
-            self._set_online(online=False)
+            self._set_online(online=False, reason=reason)
             await self._clock.sleep(self._backoff.delay(max(failures, 1), self._rng))
 
-    def _set_online(self, *, online: bool) -> None:
-        # A state change is logged once, never once per attempt.
-        if online != self._online:
-            self._online = online
-            log.info("ble device %s %s", self.address, "online" if online else "offline")
+    def _set_online(self, *, online: bool, reason: str) -> None:
+        # A state change is logged and reported once, never once per attempt.
+        if online == self._online:
+            return
+        self._online = online
+        log.info("ble device %s %s: %s", self.address, "online" if online else "offline", reason)
+        if self._on_status is not None:
+            self._on_status(online, reason)
 
     async def _serve(self, connection: BleConnection) -> None:
         for name in self.kind.required:

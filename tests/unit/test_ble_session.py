@@ -133,15 +133,21 @@ async def test_failed_connects_back_off_then_the_session_serves() -> None:
     transport = FakeTransport({BP.uuid}, failures=3)
     clock = FakeClock()
     received: list[Received] = []
+    changes: list[tuple[bool, str]] = []
     session = DeviceSession(
         transport, "AA:BB", DEVICE_KINDS["blood_pressure"], received.append, clock,
         backoff=Backoff(1.0, 60.0), rng=random.Random(1),
+        on_status=lambda online, reason: changes.append((online, reason)),
     )  # fmt: skip
     async with running(session):
         await asyncio.wait_for(transport.connected.wait(), 5)
         await settle()
         transport.connections[0].send(BP.uuid, bp_frame(121, 7))
-    assert transport.attempts == 4
+        transport.connections[0].lost.set()
+        await settle()
+    assert transport.attempts >= 4
+    # Reported once per change, not once per failed attempt.
+    assert changes[:3] == [(True, "connected"), (False, "link lost"), (True, "connected")]
     assert 0.5 <= clock.sleeps[0] <= 1.0
     assert 1.0 <= clock.sleeps[1] <= 2.0
     assert 2.0 <= clock.sleeps[2] <= 4.0
