@@ -8,6 +8,7 @@ from simulators.modbus._noise import jitter, smooth, unit_hash
 NOMINAL_PHASE_VOLTAGE_V = 230.0
 # The city lies west of the Fuji river, on the 60 Hz half of Japan's grid.
 NOMINAL_FREQUENCY_HZ = 60.0
+_GRID_SEED = 0x6E1D
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +82,10 @@ def grid_voltage_v(seed: int, t: float, phase: int) -> float:
     )
 
 
-def grid_frequency_hz(seed: int, t: float) -> float:
-    """Grid frequency wandering within ±0.05 Hz of nominal."""
-    return NOMINAL_FREQUENCY_HZ + (smooth(seed, t, 60.0, stream=0xF4E0) - 0.5) * 0.1
+def grid_frequency_hz(t: float) -> float:
+    """Grid frequency wandering within ±0.05 Hz of nominal, the same at every device in the city
+    (one synchronous grid), whatever the devices' seeds."""
+    return NOMINAL_FREQUENCY_HZ + (smooth(_GRID_SEED, t, 60.0, stream=0xF4E0) - 0.5) * 0.1
 
 
 def phase_values(voltage_v: float, active_power_w: float, power_factor: float) -> PhaseValues:
@@ -115,7 +117,7 @@ def split_power(
             phase_values(grid_voltage_v(seed, t, phase), weight * scale, power_factor)
             for phase, weight in enumerate(weights)
         ),
-        frequency_hz=grid_frequency_hz(seed, t),
+        frequency_hz=grid_frequency_hz(t),
     )
 
 

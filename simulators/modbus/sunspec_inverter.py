@@ -103,7 +103,7 @@ class SunSpecInverter(SunSpecDevice):
         power = self.ac_power_w(t)
         if power < 20.0:
             power = 0.0  # below its start-up threshold the inverter does not feed in
-        frequency = grid_frequency_hz(self.seed, t)
+        frequency = grid_frequency_hz(t)
         phases = [
             phase_values(grid_voltage_v(self.seed, t, index), power / 3.0, 1.0)
             for index in range(3)

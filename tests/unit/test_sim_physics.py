@@ -342,3 +342,13 @@ def test_em24_answers_both_tables_with_lsw_first_int32() -> None:
     raw = holding[0] | holding[1] << 16  # least significant word first
     assert raw / 10 == pytest.approx(watts)
     assert em24.read(Table.HOLDING, 0x000B, 1) == [1648]  # EM24DINAV23XE1X
+
+
+def test_one_grid_frequency_for_the_whole_city() -> None:
+    t = jst(2026, 6, 15, 10.0)
+    frequencies = [
+        create_device(model, now=lambda: t, seed=seed).truth()[("frequency_hz", None)]
+        for model, seed in (("sdm630", 1), ("sdm630", 2), ("sunspec_meter", 3))
+    ]
+    assert max(frequencies) - min(frequencies) <= 0.011  # SunSpec shows 0.01 Hz steps
+    assert 59.9 < frequencies[0] < 60.1  # the Hokuriku coast is on Japan's 60 Hz grid
