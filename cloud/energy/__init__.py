@@ -1,5 +1,14 @@
 """Energy controllers: interchange planning, settlement, CO2 accounting and EV charging dispatch."""
 
+from cloud.energy._charging_loop import (
+    ChargerConfig,
+    ChargingController,
+    ChargingSiteConfig,
+    CommandPort,
+    Decision,
+    DecisionPort,
+    ReadingsPort,
+)
 from cloud.energy._co2_report import (
     Co2Report,
     ReportFormat,
@@ -60,8 +69,14 @@ __all__ = [
     "SLOTS_PER_DAY",
     "Battery",
     "Charger",
+    "ChargerConfig",
+    "ChargingController",
+    "ChargingSiteConfig",
     "Co2Report",
+    "CommandPort",
     "DaySettlement",
+    "Decision",
+    "DecisionPort",
     "DispatchRequest",
     "DispatchResult",
     "EmissionFactor",
@@ -74,6 +89,7 @@ __all__ = [
     "PlanningError",
     "PreviousSetpoint",
     "Prices",
+    "ReadingsPort",
     "RegisterSample",
     "RegisterSource",
     "ReportFormat",
