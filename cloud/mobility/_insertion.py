@@ -1,0 +1,164 @@
+"""Cheapest feasible insertion of a ride into a shuttle's route, in O(n²) per route.
+
+Windows are checked through each stop's forward slack, so a candidate (pickup before stop *i*,
+drop-off before stop *j*) costs O(1) to test; only the chosen one is re-timed in full.
+"""
+
+from dataclasses import dataclass
+
+from cloud.mobility._geo import TravelModel
+from cloud.mobility._routes import RideRequest, Schedule, Shuttle, Stop, schedule, stops_of
+
+#: Weight of the new rider's own drop-off time against the fleet's added driving time.
+RIDE_TIME_WEIGHT = 0.2
+_EPS = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A shuttle with its planned stops and their timing."""
+
+    shuttle: Shuttle
+    stops: tuple[Stop, ...]
+    timing: Schedule
+
+    @classmethod
+    def timed(
+        cls, shuttle: Shuttle, stops: tuple[Stop, ...], travel: TravelModel, now: float
+    ) -> "Route":
+        return cls(shuttle, stops, schedule(shuttle, stops, travel, now))
+
+    def requests(self) -> set[str]:
+        return {stop.request for stop in self.stops}
+
+    def movable(self) -> list[str]:
+        """Requests not yet picked up: batch re-optimisation may move them to another shuttle."""
+        return [stop.request for stop in self.stops if stop.action == "pickup"]
+
+    def without(self, request: str, travel: TravelModel, now: float) -> "Route":
+        return self.without_all({request}, travel, now)
+
+    def without_all(self, requests: set[str], travel: TravelModel, now: float) -> "Route":
+        kept = tuple(stop for stop in self.stops if stop.request not in requests)
+        return Route.timed(self.shuttle, kept, travel, now)
+
+    def driving_s(self, travel: TravelModel, now: float) -> float:
+        """Seconds spent driving (not waiting) along the route."""
+        total, position = 0.0, self.shuttle.position
+        for stop in self.stops:
+            total += travel.seconds(position, stop.position)
+            position = stop.position
+        return total
+
+
+@dataclass(frozen=True, slots=True)
+class Insertion:
+    """Where a ride goes: the new route and what it costs."""
+
+    shuttle: str
+    route: Route
+    cost: float
+    pickup_eta: float
+    dropoff_eta: float
+
+
+def best_insertion_into(
+    route: Route, request: RideRequest, travel: TravelModel, now: float
+) -> Insertion | None:
+    """The cheapest feasible way to add *request* to *route*, or None."""
+    shuttle, stops, timing = route.shuttle, route.stops, route.timing
+    pickup, dropoff = stops_of(request, travel)
+    seats = request.passengers
+    if seats > shuttle.capacity or pickup.latest < now - _EPS:
+        return None
+    count = len(stops)
+    to_pickup = [travel.seconds(stop.position, pickup.position) for stop in stops]
+    to_dropoff = [travel.seconds(stop.position, dropoff.position) for stop in stops]
+    direct = travel.seconds(pickup.position, dropoff.position)
+    arrival, service, load_after, slack = (
+        timing.arrival,
+        timing.service,
+        timing.load_after,
+        timing.slack,
+    )
+    best: tuple[float, int, int] | None = None
+    for i in range(count + 1):
+        before_time = now if i == 0 else service[i - 1]
+        if before_time > pickup.latest + _EPS:
+            break
+        if (shuttle.load if i == 0 else load_after[i - 1]) + seats > shuttle.capacity:
+            continue
+        from_before = (
+            travel.seconds(shuttle.position, pickup.position) if i == 0 else to_pickup[i - 1]
+        )
+        pickup_at = max(before_time + from_before, pickup.earliest)
+        if pickup_at > pickup.latest + _EPS:
+            continue
+        leg_i = arrival[i] - before_time if i < count else 0.0
+        # Drop-off straight after the pickup.
+        dropoff_at = pickup_at + direct
+        if dropoff_at <= dropoff.latest + _EPS:
+            if i < count:
+                shift = max(0.0, dropoff_at + to_dropoff[i] - service[i])
+                added = from_before + direct + to_dropoff[i] - leg_i
+                fits = shift <= slack[i] + _EPS
+            else:
+                added, fits = from_before + direct, True
+            cost = added + RIDE_TIME_WEIGHT * (dropoff_at - request.earliest_pickup)
+            if fits and (best is None or cost < best[0]):
+                best = (cost, i, i)
+        if i == count:
+            continue
+        # Drop-off later, after original stops i .. j-1.
+        shift = max(0.0, pickup_at + to_pickup[i] - service[i])
+        pickup_added = from_before + to_pickup[i] - leg_i
+        for j in range(i + 1, count + 1):
+            k = j - 1
+            if load_after[k] + seats > shuttle.capacity:
+                break
+            if shift > stops[k].latest - service[k] + _EPS:
+                break
+            leaving_k = service[k] + shift
+            if leaving_k > dropoff.latest + _EPS:
+                break
+            dropoff_at = leaving_k + to_dropoff[k]
+            if dropoff_at <= dropoff.latest + _EPS:
+                if j < count:
+                    leg_j = arrival[j] - service[k]
+                    added = to_dropoff[k] + to_dropoff[j] - leg_j
+                    fits = max(0.0, dropoff_at + to_dropoff[j] - service[j]) <= slack[j] + _EPS
+                else:
+                    added, fits = to_dropoff[k], True
+                cost = (
+                    pickup_added + added + RIDE_TIME_WEIGHT * (dropoff_at - request.earliest_pickup)
+                )
+                if fits and (best is None or cost < best[0]):
+                    best = (cost, i, j)
+            if j < count:
+                shift = max(0.0, shift - (service[j] - arrival[j]))
+    if best is None:
+        return None
+    cost, i, j = best
+    new_stops = (*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:])
+    new_route = Route.timed(shuttle, new_stops, travel, now)
+    if not new_route.timing.feasible:  # only float noise can get here; stay on the safe side
+        return None
+    return Insertion(
+        shuttle.id,
+        new_route,
+        cost,
+        new_route.timing.service[i],
+        new_route.timing.service[j + 1],
+    )
+
+
+def best_insertion(
+    routes: dict[str, Route], request: RideRequest, travel: TravelModel, now: float
+) -> Insertion | None:
+    """The cheapest feasible insertion over every shuttle (ties: lowest shuttle id)."""
+    best: Insertion | None = None
+    for shuttle_id in sorted(routes):
+        candidate = best_insertion_into(routes[shuttle_id], request, travel, now)
+        if candidate is not None and (best is None or candidate.cost < best.cost - _EPS):
+            best = candidate
+    return best
