@@ -97,6 +97,8 @@ class SimulatedDevice(abc.ABC):
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         """Registers for a read request, or the exception the device answers with."""
+        if not self._image.serves(table):  # e.g. function 04 to a holding-only SunSpec device
+            return ModbusError.ILLEGAL_FUNCTION
         self._refresh()
         words = self._image.read(table, address, count)
         return ModbusError.ILLEGAL_ADDRESS if words is None else words

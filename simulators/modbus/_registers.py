@@ -127,6 +127,10 @@ class RegisterImage:
                     break
         return found
 
+    def serves(self, table: Table) -> bool:
+        """Whether the device has any register in *table*."""
+        return bool(self._blocks[table])
+
     def covers(self, table: Table, address: int, count: int) -> bool:
         """Whether one block holds every register of the range."""
         return self._find(table, address, count) is not None

@@ -103,7 +103,9 @@ class KebaP30(SimulatedDevice):
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         # One 32-bit value per request, exactly as the programmers guide demands.
-        if table is not Table.HOLDING or count != 2 or address not in _READABLE:
+        if table is not Table.HOLDING:
+            return ModbusError.ILLEGAL_FUNCTION
+        if count != 2 or address not in _READABLE:
             return ModbusError.ILLEGAL_ADDRESS
         return super().read(table, address, count)
 

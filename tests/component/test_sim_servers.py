@@ -252,3 +252,12 @@ async def test_charger_falls_back_over_the_wire_when_its_heartbeat_stops() -> No
         assert not (await client.write_register(5018, 30, device_id=255)).isError()  # heartbeat
         assert await offered_ma() == 16_000
         client.close()
+
+
+async def test_a_table_the_device_lacks_is_an_illegal_function() -> None:
+    async with served("tcp") as (client, _):
+        response = await client.read_input_registers(SUNSPEC_BASE, count=2, device_id=INVERTER)
+        assert response.isError()
+        assert response.exception_code == 1  # SunSpec lives in holding registers only
+        response = await client.read_holding_registers(0x7000, count=2, device_id=SDM630)
+        assert response.exception_code == 2  # outside the map: illegal data address
