@@ -56,7 +56,8 @@ Behaviour a reader should know:
 * Absent and silenced units never answer. "exception" answers 04 (server device failure);
   "garbage" sends a frame of the right length with a scrambled body (and a broken CRC on RTU):
   pymodbus' TCP client drops its connection on it, an RTU reader discards it and times out.
-* Reads outside a device's register map answer 02 (illegal address); gaps inside a block read 0.
+* Reads outside a device's register map answer 02 (illegal address), a table the device does
+  not have (function 04 to SunSpec or KEBA) 01 (illegal function); gaps inside a block read 0.
 * Chargers refuse a current other than 0 or 6 A–their maximum (min(32 A, unit_max_current_a))
   with 03 (illegal value). They run standalone at their maximum until the first accepted write,
   which arms their watchdog. KEBA P30: readings only one 32-bit value per request (function 03),
