@@ -133,6 +133,9 @@ class Collector:
             with contextlib.suppress(asyncio.CancelledError, TransportError):
                 await subscriber
             self._executor.shutdown(wait=True)
+            summary = self.stats.as_dict()
+            del summary["devices"], summary["gaps"]
+            logger.info("collector stopped", extra=summary)
 
     async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self.run(), name="collector")
