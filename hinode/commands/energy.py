@@ -1,22 +1,31 @@
-"""``hinode energy``: interchange plans, settlement, CO2 reports and EV charging plans."""
+"""``hinode energy``: interchange plans, settlement, CO2 reports, EV charging plans and loop."""
 
+import asyncio
 import json
 import os
+import ssl
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import urlsplit
 
+import paho.mqtt.client as paho
 import typer
+import yaml
+from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from cloud import ReadingQuery, open_timeseries
+from cloud import ReadingQuery, TimeSeriesStore, open_timeseries
 from cloud.energy import (
     JST,
+    ChargingController,
+    ChargingSiteConfig,
+    Decision,
     DispatchRequest,
     LedgerEntry,
     RegisterSample,
@@ -581,3 +590,129 @@ def report(
             plot.write_bytes(report_chart_png(site, month, records))
         except OSError as exc:
             fail(f"--plot: cannot write {plot}: {exc.strerror or exc}")
+
+
+# --- run: the closed charging loop ------------------------------------------------------------
+
+
+class StoreReadings:
+    """The loop's readings port over the collector's time-series store."""
+
+    def __init__(self, store: TimeSeriesStore) -> None:
+        self._store = store
+
+    def latest(self, site: str, device: str, quantity: str, since_ms: int) -> float | None:
+        newest_ts: int | None = None
+        total = 0.0
+        query = ReadingQuery(since=since_ms, device=device, quantity=quantity)
+        for reading in self._store.query(query):
+            if reading.site != site:
+                continue
+            if newest_ts is None or reading.ts > newest_ts:
+                newest_ts, total = reading.ts, reading.value
+            elif reading.ts == newest_ts:
+                # Per-phase readings of one instant add up to the device's value.
+                total += reading.value
+        return None if newest_ts is None else total
+
+
+class PahoCommands:
+    """The loop's command port: a paho client publishing at QoS 1, reconnecting on its own."""
+
+    def __init__(self, broker_url: str, client_id: str) -> None:
+        address = urlsplit(broker_url)
+        if address.scheme not in ("mqtt", "mqtts") or not address.hostname:
+            fail(f"--broker: expected mqtt://HOST:PORT or mqtts://HOST:PORT, got {broker_url!r}")
+        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
+        if address.username is not None:
+            self._client.username_pw_set(address.username, address.password)
+        if address.scheme == "mqtts":
+            self._client.tls_set_context(ssl.create_default_context())
+        port = address.port or (8883 if address.scheme == "mqtts" else 1883)
+        self._client.connect_async(address.hostname, port, keepalive=30)
+        self._client.loop_start()
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        # paho queues while disconnected; an expired command is rejected by the edge anyway.
+        self._client.publish(topic, payload, qos=1)
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+class JsonlDecisions:
+    """Every decision of the loop, one JSON line each, flushed as it is made."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file = path.open("a", encoding="utf-8")
+
+    def record(self, decision: Decision) -> None:
+        line = {
+            "ts": datetime.fromtimestamp(decision.ts_ms / 1000, JST).isoformat(),
+            "site": decision.site,
+            "charger": decision.charger,
+            "current_a": decision.current_a,
+            "previous_a": decision.previous_a,
+            "reason": decision.reason,
+            "mode": decision.mode,
+            "pv_surplus_w": decision.pv_surplus_w,
+        }
+        self._file.write(json.dumps(line) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def load_charging_config(path: Path) -> ChargingSiteConfig:
+    """A charging controller's YAML configuration; errors name the file and the field."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror or exc}")
+    except yaml.YAMLError as exc:
+        fail(f"{path}: not valid YAML: {exc}")
+    try:
+        return ChargingSiteConfig.model_validate(document)
+    except ValidationError as exc:
+        fail(f"{path}: {describe_validation_error(exc)}")
+
+
+@app.command("run")
+def run(
+    *,
+    config_file: Annotated[
+        Path, typer.Argument(metavar="CONFIG.yaml", help="The site's charging controller.")
+    ],
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Data directory of the collector's stores.")
+    ],
+    broker: Annotated[str, typer.Option("--broker", help="mqtt://HOST:PORT of the broker.")],
+    decisions_file: Annotated[
+        Path | None,
+        typer.Option("--decisions", help="Decision log (default: DATA_DIR/ev-decisions.jsonl)."),
+    ] = None,
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", min=1, help="Stop after this many rounds.")
+    ] = None,
+) -> None:
+    """Run a site's EV charging loop: store → dispatch → setpoint commands over MQTT."""
+    config = load_charging_config(config_file)
+    try:
+        store = open_timeseries(data_dir)
+    except HinodeError as exc:
+        fail(str(exc), code=1)
+    commands = PahoCommands(broker, client_id=f"hinode-energy-{config.site}")
+    decisions = JsonlDecisions(decisions_file or data_dir / "ev-decisions.jsonl")
+    controller = ChargingController(config, StoreReadings(store), commands, decisions)
+    try:
+        asyncio.run(controller.run(WallClock(), rounds=rounds))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        commands.close()
+        decisions.close()
+        store.close()
