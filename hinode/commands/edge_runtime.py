@@ -87,3 +87,16 @@ def check(
         typer.echo(f"{'ok  ' if line.ok else 'FAIL'}  {line.name:<{width}}  {line.detail}")
     if not all(line.ok for line in lines):
         raise typer.Exit(1)
+
+
+def main() -> None:
+    """``python -m hinode.commands.edge_runtime run|check CONFIG``: the same commands without the
+    rest of the ``hinode`` CLI, whose other areas import heavy libraries (scipy, matplotlib) that a
+    Raspberry Pi's memory is better without. The systemd unit uses this entry point."""
+    app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+    register(app)
+    app()
+
+
+if __name__ == "__main__":
+    main()
