@@ -372,3 +372,17 @@ def test_report_from_the_store_and_the_ledger(tmp_path: Path) -> None:
     assert report["consumption_kwh"] == pytest.approx(4 * SLOTS, rel=1e-6)
     assert report["shared_out_kwh"] == pytest.approx(4 * SLOTS, rel=1e-6)
     assert report["grid_export_kwh"] == pytest.approx(2 * SLOTS, rel=1e-6)
+
+
+def test_run_names_the_bad_field_of_its_configuration(tmp_path: Path) -> None:
+    config = tmp_path / "charging.yaml"
+    config.write_text(
+        "site: factory-a\nsite_limit_a: 32\ngrid_meter: meter-1\n"
+        "chargers:\n  - {device: charger-1, gateway: gw-1, phases: 2, max_current_a: 16}\n"
+    )
+    result = runner.invoke(
+        app,
+        ["run", str(config), "--data-dir", str(tmp_path), "--broker", "mqtt://127.0.0.1:1"],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {config}: chargers.0.phases: ")
