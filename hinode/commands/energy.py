@@ -27,6 +27,7 @@ from cloud.energy import (
     ChargingSiteConfig,
     Decision,
     DispatchRequest,
+    FactorChoice,
     LedgerEntry,
     RegisterSample,
     ReportFormat,
@@ -76,6 +77,13 @@ def _load(path: Path, model: type[Model]) -> Model:
         fail(describe_validation_error(exc))
 
 
+def _emission_factor(day: date) -> FactorChoice:
+    try:
+        return factor_for(day)
+    except KeyError as exc:
+        fail(f"emission factors: {exc.args[0]}")
+
+
 def _print_json(document: object) -> None:
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
@@ -98,7 +106,7 @@ def plan(
     if transfers not in ("proportional", "priority"):
         fail(f"--transfers: expected proportional or priority, got {transfers!r}")
     request = _load(input_file, _PlanRequest)
-    choice = factor_for(request.start.astimezone(JST).date())
+    choice = _emission_factor(request.start.astimezone(JST).date())
     result = plan_interchange(
         request,
         emission_factor_kg_per_kwh=choice.factor.basic_kg_per_kwh,
@@ -582,7 +590,7 @@ def report(
             for ordinal in range(first.date().toordinal(), following.date().toordinal())
         ]
         records = _stored_records(site, days, store, pv_devices or [], ledger)
-    choice = factor_for(first.date())
+    choice = _emission_factor(first.date())
     result = monthly_report(site, month, records, choice)
     typer.echo(render_report(result, chosen_format), nl=False)
     if plot is not None:
