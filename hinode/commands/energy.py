@@ -229,6 +229,8 @@ class StoredRegisters:
             for quantity in ("energy_import_wh", "energy_export_wh"):
                 query = ReadingQuery(since=since_ms, until=until_ms, quantity=quantity)
                 for reading in store.query(query):
+                    if reading.phase is not None:
+                        continue  # a register per phase; the device total is what counts
                     key = (reading.site, reading.device, quantity)
                     self._samples[key].append((reading.ts, reading.value))
         finally:
@@ -611,17 +613,24 @@ class StoreReadings:
 
     def latest(self, site: str, device: str, quantity: str, since_ms: int) -> float | None:
         newest_ts: int | None = None
-        total = 0.0
+        total: float | None = None
+        per_phase = 0.0
         query = ReadingQuery(since=since_ms, device=device, quantity=quantity)
         for reading in self._store.query(query):
             if reading.site != site:
                 continue
             if newest_ts is None or reading.ts > newest_ts:
-                newest_ts, total = reading.ts, reading.value
-            elif reading.ts == newest_ts:
-                # Per-phase readings of one instant add up to the device's value.
-                total += reading.value
-        return None if newest_ts is None else total
+                newest_ts, total, per_phase = reading.ts, None, 0.0
+            if reading.ts != newest_ts:
+                continue
+            if reading.phase is None:
+                total = reading.value
+            else:
+                per_phase += reading.value
+        if newest_ts is None:
+            return None
+        # A meter may report the total and each phase; without a total the phases add up.
+        return total if total is not None else per_phase
 
 
 class PahoCommands:

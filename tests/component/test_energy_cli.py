@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cloud import StoredReading, open_timeseries
 from cloud.energy import day_slots
-from hinode.commands.energy import app
+from hinode.commands.energy import StoreReadings, app
 
 runner = CliRunner()
 SLOTS = 48
@@ -386,3 +386,26 @@ def test_run_names_the_bad_field_of_its_configuration(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {config}: chargers.0.phases: ")
+
+
+def test_the_loop_reads_a_meters_total_not_total_plus_phases(tmp_path: Path) -> None:
+    store = open_timeseries(tmp_path / "data")
+    try:
+        store.write(
+            [
+                StoredReading("lab", "gw-1", "meter-1", "active_power_w", None, 1000, -900.0, 1),
+                StoredReading("lab", "gw-1", "meter-1", "active_power_w", "l1", 1000, -300.0, 1),
+                StoredReading("lab", "gw-1", "meter-1", "active_power_w", "l2", 1000, -300.0, 1),
+                StoredReading("lab", "gw-1", "meter-1", "active_power_w", "l3", 1000, -300.0, 1),
+                StoredReading("lab", "gw-1", "meter-2", "active_power_w", "l1", 2000, 100.0, 2),
+                StoredReading("lab", "gw-1", "meter-2", "active_power_w", "l2", 2000, 200.0, 2),
+                StoredReading("lab", "gw-1", "meter-2", "active_power_w", "l1", 500, 999.0, 0),
+            ]
+        )
+        readings = StoreReadings(store)
+        assert readings.latest("lab", "meter-1", "active_power_w", 0) == -900.0
+        assert readings.latest("lab", "meter-2", "active_power_w", 0) == 300.0
+        assert readings.latest("lab", "meter-2", "active_power_w", 3000) is None
+        assert readings.latest("other", "meter-1", "active_power_w", 0) is None
+    finally:
+        store.close()
