@@ -1,5 +1,7 @@
 """Batching readings per device, reconnect backoff and seq ranges (pure parts of the agent)."""
 
+import itertools
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -40,5 +42,5 @@ def test_seq_ranges_cover_exactly_the_seqs(seqs: set[int]) -> None:
     ranges = seq_ranges(seqs)
     covered = {seq for first, last in ranges for seq in range(first, last + 1)}
     assert covered == seqs
-    for (_, last), (first, _) in zip(ranges, ranges[1:], strict=False):
+    for (_, last), (first, _) in itertools.pairwise(ranges):
         assert first > last + 1  # merged: no two ranges touch

@@ -94,17 +94,17 @@ def test_errors_name_file_and_path(extra: str, expected: str) -> None:
     ],
 )
 def test_top_level_errors(old: str, new: str, expected: str) -> None:
-    with pytest.raises(ConfigError, match="^gw.yaml: ") as caught:
+    with pytest.raises(ConfigError, match=r"^gw\.yaml: ") as caught:
         parse_gateway_config(BASE.replace(old, new), source="gw.yaml")
     assert expected in str(caught.value)
 
 
 def test_missing_file_and_non_mapping(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.yaml: cannot read"):
+    with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read"):
         load_gateway_config(tmp_path / "nope.yaml")
     listing = tmp_path / "list.yaml"
     listing.write_text("- a\n- b\n")
-    with pytest.raises(ConfigError, match="list.yaml: expected a mapping"):
+    with pytest.raises(ConfigError, match=r"list\.yaml: expected a mapping"):
         load_gateway_config(listing)
 
 
