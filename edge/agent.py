@@ -88,6 +88,7 @@ class Agent:
         self._outbox: SqliteOutbox | None = None
         self._drivers: dict[str, DeviceDriver] = {}
         self._devices: list[DeviceInfo] = []
+        self._commands: CommandHandler | None = None
 
     def stop(self) -> None:
         """Ask :meth:`run` to finish (safe to call from a signal handler on the loop)."""
@@ -370,7 +371,7 @@ class Agent:
             self.stats.outbox_depth = outbox.depth
             self.stats.outbox_depth_readings = outbox.depth_readings
             self.stats.last_seq = outbox.last_seq
-        commands = getattr(self, "_commands", None)
+        commands = self._commands
         if commands is not None:
             counters = commands.counters
             self.stats.commands_received = counters.received

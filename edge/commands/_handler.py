@@ -2,6 +2,7 @@
 for silence (fail-safe)."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -18,8 +19,10 @@ Status = Literal["accepted", "rejected", "applied", "failed"]
 
 _QUEUE_SIZE = 1000
 _WRITE_TIMEOUT_S = 5.0
-#: How often (in clock seconds at most) the watchdog looks at the time.
-_WATCH_INTERVAL_S = 1.0
+#: Real seconds between retries of fail-safe writes that failed (a device that was offline).
+_FAILSAFE_RETRY_S = 5.0
+#: Command ids remembered to ignore a QoS 1 redelivery.
+_REMEMBERED_IDS = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class CommandHandler:
         self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(_QUEUE_SIZE)
         self._watchdog = Watchdog(int(heartbeat_timeout_s * 1000), now_ms(clock))
         self._failsafe_pending: set[str] = set()
+        self._fed = asyncio.Event()
+        self._seen: dict[tuple[str, str], None] = {}
         self.counters = CommandCounters()
 
     def submit(self, topic: str, payload: bytes) -> None:
@@ -98,10 +103,15 @@ class CommandHandler:
         device = message.topic.leaf
         if not isinstance(command, CmdPayload) or device is None:
             return
+        if self._repeated(device, command.id):
+            log.debug("repeated command ignored", extra={"command_id": command.id})
+            return
         self.counters.received += 1
         now = now_ms(self._clock)
-        if command.expires_at > now and self._watchdog.feed(now):
-            await self._cleared(now)
+        if command.expires_at > now:
+            self._fed.set()
+            if self._watchdog.feed(now):
+                await self._cleared(now)
         if command.kind == "heartbeat":
             return
         decision = decide(command, device=device, now_ms=now, devices=self._points())
@@ -129,6 +139,15 @@ class CommandHandler:
         applied = read_back if read_back is not None else value
         await self._on_result(Result(device, command.id, "applied", decision.reason, applied))
 
+    def _repeated(self, device: str, command_id: str) -> bool:
+        key = (device, command_id)
+        if key in self._seen:
+            return True
+        self._seen[key] = None
+        if len(self._seen) > _REMEMBERED_IDS:
+            del self._seen[next(iter(self._seen))]
+        return False
+
     def _points(self) -> dict[str, Mapping[str, PointLimits]]:
         return {device: driver.points for device, driver in self._drivers.items()}
 
@@ -141,8 +160,16 @@ class CommandHandler:
                 await self._trip(now)
             elif self._watchdog.tripped and self._failsafe_pending:
                 await self._apply_failsafe()
-            wait_s = (self._watchdog.deadline_ms() - now) / 1000
-            await self._clock.sleep(min(max(wait_s, 0.01), _WATCH_INTERVAL_S))
+            self._fed.clear()
+            if self._watchdog.tripped:
+                # Nothing to wait for but the cloud (or the next retry of a failed write).
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(_FAILSAFE_RETRY_S):
+                        await self._fed.wait()
+            else:
+                # A command that arrives meanwhile moves the deadline later: waking up early
+                # only means looking again.
+                await self._clock.sleep(max(self._watchdog.deadline_ms() - now, 0) / 1000)
 
     def _failsafe_points(self) -> dict[str, tuple[str, float]]:
         targets: dict[str, tuple[str, float]] = {}

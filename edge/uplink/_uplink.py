@@ -184,8 +184,8 @@ class Uplink:
                 for task in (pump, closed):
                     task.cancel()
                 await asyncio.gather(pump, closed, return_exceptions=True)
-            if pump in done and pump.exception() is not None:
-                raise pump.exception()  # type: ignore[misc]
+            if pump in done:
+                pump.result()  # raises what ended the pump (a TransportError)
             return closed.result() if closed in done else "connection lost"
         except TransportError as exc:
             with contextlib.suppress(TransportError):
