@@ -9,6 +9,20 @@ Dispatch::
 
 ``insert_request(result, ride)`` answers one new ride at once (insertion or refusal with reason
 and the earliest feasible alternative). Times are epoch seconds; ``now`` is always an argument.
+
+Scooters::
+
+    fleet = ScooterFleet(provider_id, id_secret, types=(ScooterType(...),), hubs=(Hub(...),))
+    fleet.deploy(device_id, label, type_id, position, battery_pct, at_ms)   # MDS events follow
+    fleet.start_trip(device_id, at_ms); fleet.report(...); fleet.end_trip(...)
+    service = FeedService(fleet, SystemInfo(...), base_url, zones)   # GBFS 3.0 + MDS 2.0
+    service.respond("/gbfs/vehicle_status.json", {}, now_ms)          # pure routing
+    with FeedServer(service, now_ms=clock) as server: server.url      # the one HTTP adapter
+
+Rebalancing::
+
+    profile = demand_profile(fleet.trips, fleet.hubs, JST)
+    plan = plan_rebalancing(fleet, profile, at, Van(position, capacity=8, batteries=10))
 """
 
 from cloud.mobility._dispatch import (
@@ -31,37 +45,97 @@ from cloud.mobility._dispatch_input import (
     dispatch_document,
     iso,
 )
+from cloud.mobility._feed_server import FeedServer
+from cloud.mobility._feeds import FeedResponse, FeedService
+from cloud.mobility._fleet import (
+    BATTERY_LOW_PCT,
+    Hub,
+    MdsEvent,
+    MdsTelemetry,
+    MdsTrip,
+    Scooter,
+    ScooterFleet,
+    ScooterType,
+)
+from cloud.mobility._gbfs import GBFS_VERSION, JST, NoRideZone, SystemInfo
 from cloud.mobility._geo import LatLon, TravelModel, distance_m
 from cloud.mobility._insertion import Insertion, Route, best_insertion, best_insertion_into
+from cloud.mobility._mds import MDS_VERSION
+from cloud.mobility._rebalance import (
+    DemandProfile,
+    RebalancePlan,
+    Van,
+    VanAction,
+    ZoneOutlook,
+    demand_profile,
+    nearest_zone,
+    plan_rebalancing,
+)
 from cloud.mobility._reoptimise import reoptimise
 from cloud.mobility._routes import RideRequest, Schedule, Shuttle, Stop, schedule, stops_of
+from cloud.mobility._scooter_states import (
+    TRANSITIONS,
+    EventType,
+    InvalidTransitionError,
+    VehicleStatus,
+    next_state,
+)
 
 __all__ = [
+    "BATTERY_LOW_PCT",
+    "GBFS_VERSION",
+    "JST",
+    "MDS_VERSION",
+    "TRANSITIONS",
     "Alternative",
     "Assignment",
+    "DemandProfile",
     "DispatchInput",
     "DispatchInputError",
     "DispatchProblem",
     "DispatchResult",
+    "EventType",
+    "FeedResponse",
+    "FeedServer",
+    "FeedService",
+    "Hub",
     "Insertion",
+    "InvalidTransitionError",
     "LatLon",
+    "MdsEvent",
+    "MdsTelemetry",
+    "MdsTrip",
+    "NoRideZone",
     "PlannedStop",
+    "RebalancePlan",
     "Refusal",
     "RideRequest",
     "Route",
     "Schedule",
+    "Scooter",
+    "ScooterFleet",
+    "ScooterType",
     "Shuttle",
     "ShuttleState",
     "Stop",
+    "SystemInfo",
     "TravelModel",
+    "Van",
+    "VanAction",
+    "VehicleStatus",
+    "ZoneOutlook",
     "best_insertion",
     "best_insertion_into",
+    "demand_profile",
     "describe_validation_error",
     "dispatch",
     "dispatch_document",
     "distance_m",
     "insert_request",
     "iso",
+    "nearest_zone",
+    "next_state",
+    "plan_rebalancing",
     "plan_routes",
     "refuse",
     "reoptimise",

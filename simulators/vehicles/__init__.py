@@ -7,6 +7,7 @@ whose slave side the gateway opens as a serial port.
 from simulators.vehicles._nmea import ReceiverEpoch, encode_epoch, with_checksum
 from simulators.vehicles._pty import NmeaPty, drive_receiver
 from simulators.vehicles._roads import RoadGraph, RoadNode, bearing_deg, city_roads, distance_m
+from simulators.vehicles._scooter_demand import ScooterTrip, scooter_trips
 from simulators.vehicles._vehicles import (
     SCOOTER_MAX_KMH,
     SHUTTLE_MAX_KMH,
@@ -22,6 +23,7 @@ __all__ = [
     "ReceiverEpoch",
     "RoadGraph",
     "RoadNode",
+    "ScooterTrip",
     "SimulatedVehicle",
     "bearing_deg",
     "city_roads",
@@ -29,6 +31,7 @@ __all__ = [
     "drive_receiver",
     "encode_epoch",
     "scooter_at",
+    "scooter_trips",
     "shuttle_at",
     "with_checksum",
 ]

@@ -1,0 +1,76 @@
+"""The feeds over HTTP: a thin stdlib adapter around :class:`FeedService` (this package's I/O)."""
+
+import json
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
+from urllib.parse import parse_qsl, urlsplit
+
+from cloud.mobility._feeds import FeedService
+
+#: A client that sends nothing for this long is dropped.
+REQUEST_TIMEOUT_S = 10.0
+
+
+class FeedServer:
+    """Serves *service* on *host*:*port* (0 = any free port) from a background thread.
+
+    *lock* is held while a document is built, so a simulation may update the fleet between
+    requests; *now_ms* is the clock (injected: a simulated clock serves simulated time).
+    """
+
+    def __init__(
+        self,
+        service: FeedService,
+        now_ms: Callable[[], int],
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        lock: AbstractContextManager[object] | None = None,
+    ) -> None:
+        self.service = service
+        guard: AbstractContextManager[object] = lock or threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = REQUEST_TIMEOUT_S
+
+            def do_GET(self) -> None:
+                url = urlsplit(self.path)
+                with guard:
+                    response = service.respond(url.path, dict(parse_qsl(url.query)), now_ms())
+                body = json.dumps(response.document, ensure_ascii=False).encode("utf-8")
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return  # access logs would drown the terminal dashboard
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
