@@ -2,34 +2,25 @@
 
 import asyncio
 import json
-import os
-import ssl
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-from urllib.parse import urlsplit
+from typing import Annotated, TypeVar
 
-import paho.mqtt.client as paho
 import typer
-import yaml
-from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from cloud import ReadingQuery, TimeSeriesStore, open_timeseries
+from cloud import open_timeseries
 from cloud.energy import (
     JST,
     ChargingController,
-    ChargingSiteConfig,
-    Decision,
     DispatchRequest,
     FactorChoice,
     LedgerEntry,
-    RegisterSample,
     ReportFormat,
     SiteSlotRecord,
     SlotEnergy,
@@ -48,7 +39,10 @@ from cloud.energy import (
 )
 from cloud.energy import PlanRequest as _PlanRequest
 from hinode.commands._errors import fail
-from messages import HinodeError, WallClock
+from hinode.energy.charging import JsonlDecisions, PahoCommands, StoreReadings, load_charging_config
+from hinode.energy.ledger import JsonlLedger, entry_record
+from hinode.energy.registers import FileRegisters, RegisterFile, StoredRegisters
+from messages import ConfigError, HinodeError, WallClock
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -172,98 +166,6 @@ def ev_plan(
     console.print(f"phase load: {loads} (limit {request.site_limit_a:g} A per phase)")
 
 
-# --- register sources -------------------------------------------------------------------------
-
-
-class SiteRegisterSamples(BaseModel):
-    """One site's grid-meter registers as [[ts_ms, Wh], …]."""
-
-    model_config = {"frozen": True, "extra": "forbid"}
-    energy_import_wh: list[tuple[int, float]] = []
-    energy_export_wh: list[tuple[int, float]] = []
-
-
-class RegisterFile(BaseModel):
-    """``settle --input``: grid-meter registers per site."""
-
-    model_config = {"frozen": True, "extra": "forbid"}
-    sites: dict[str, SiteRegisterSamples]
-
-
-class FileRegisters:
-    """Register samples from a JSON file."""
-
-    def __init__(self, registers: RegisterFile) -> None:
-        self._registers = registers
-
-    def sites(self) -> Sequence[str]:
-        return sorted(self._registers.sites)
-
-    def register_samples(
-        self, site: str, quantity: str, since_ms: int, until_ms: int
-    ) -> Sequence[RegisterSample]:
-        registers = self._registers.sites.get(site)
-        if registers is None:
-            return []
-        samples = (
-            registers.energy_import_wh
-            if quantity == "energy_import_wh"
-            else registers.energy_export_wh
-        )
-        return [(ts, value) for ts, value in samples if since_ms <= ts < until_ms]
-
-
-class StoredRegisters:
-    """Energy registers in the collector's time-series store, loaded once for a time window.
-
-    A site's grid meter is the one device of the site that reports ``energy_import_wh``, unless
-    ``meters`` names it (needed when chargers or inverters report that register too).
-    """
-
-    def __init__(
-        self, data_dir: Path, since_ms: int, until_ms: int, meters: dict[str, str]
-    ) -> None:
-        store = open_timeseries(data_dir)
-        self._samples: dict[tuple[str, str, str], list[RegisterSample]] = defaultdict(list)
-        try:
-            for quantity in ("energy_import_wh", "energy_export_wh"):
-                query = ReadingQuery(since=since_ms, until=until_ms, quantity=quantity)
-                for reading in store.query(query):
-                    if reading.phase is not None:
-                        continue  # a register per phase; the device total is what counts
-                    key = (reading.site, reading.device, quantity)
-                    self._samples[key].append((reading.ts, reading.value))
-        finally:
-            store.close()
-        candidates: dict[str, set[str]] = defaultdict(set)
-        for site, device, quantity in self._samples:
-            if quantity == "energy_import_wh":
-                candidates[site].add(device)
-        self._meter: dict[str, str] = {}
-        for site, devices in sorted(candidates.items()):
-            if site in meters:
-                self._meter[site] = meters[site]
-            elif len(devices) == 1:
-                self._meter[site] = next(iter(devices))
-            else:
-                fail(
-                    f"--meter: site {site} has several energy registers "
-                    f"({', '.join(sorted(devices))}); name its grid meter: --meter {site}=DEVICE"
-                )
-
-    def sites(self) -> Sequence[str]:
-        return sorted(self._meter)
-
-    def device_samples(self, site: str, device: str, quantity: str) -> list[RegisterSample]:
-        return self._samples.get((site, device, quantity), [])
-
-    def register_samples(
-        self, site: str, quantity: str, since_ms: int, until_ms: int
-    ) -> Sequence[RegisterSample]:
-        samples = self.device_samples(site, self._meter.get(site, ""), quantity)
-        return [sample for sample in samples if since_ms <= sample[0] < until_ms]
-
-
 def _parse_meters(meters: list[str]) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for item in meters:
@@ -292,71 +194,10 @@ def _register_source(
         fail(f"--data-dir: no time-series store in {data_dir}")
     try:
         return StoredRegisters(data_dir, since_ms, until_ms, _parse_meters(meters))
+    except ConfigError as exc:
+        fail(str(exc))
     except HinodeError as exc:
         fail(str(exc), code=1)
-
-
-# --- ledger file ------------------------------------------------------------------------------
-
-
-class JsonlLedger:
-    """The append-only ledger as JSON lines; amounts are decimal strings, so they stay exact."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def entries(self) -> list[LedgerEntry]:
-        if not self.path.exists():
-            return []
-        entries = []
-        for number, line in enumerate(self.path.read_text(encoding="utf-8").splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-                entries.append(
-                    LedgerEntry(
-                        slot_start=datetime.fromisoformat(raw["slot_start"]),
-                        site=raw["site"],
-                        revision=int(raw["revision"]),
-                        kind=raw["kind"],
-                        given_wh=Decimal(raw["given_wh"]),
-                        taken_wh=Decimal(raw["taken_wh"]),
-                        amount_yen=Decimal(raw["amount_yen"]),
-                        price_yen_per_kwh=Decimal(raw["price_yen_per_kwh"]),
-                        recorded_at=datetime.fromisoformat(raw["recorded_at"]),
-                    )
-                )
-            except (ValueError, KeyError, ArithmeticError) as exc:
-                fail(f"{self.path}:{number}: not a ledger entry: {exc}")
-        return entries
-
-    def append(self, entries: Sequence[LedgerEntry]) -> None:
-        if not entries:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as ledger:
-            for entry in entries:
-                ledger.write(json.dumps(_entry_record(entry, exact=True)) + "\n")
-            ledger.flush()
-            os.fsync(ledger.fileno())
-
-
-def _entry_record(entry: LedgerEntry, *, exact: bool) -> dict[str, Any]:
-    def number(value: Decimal) -> str | float:
-        return str(value) if exact else float(value)
-
-    return {
-        "slot_start": entry.slot_start.astimezone(JST).isoformat(),
-        "site": entry.site,
-        "revision": entry.revision,
-        "kind": entry.kind,
-        "given_wh": number(entry.given_wh),
-        "taken_wh": number(entry.taken_wh),
-        "amount_yen": number(entry.amount_yen),
-        "price_yen_per_kwh": number(entry.price_yen_per_kwh),
-        "recorded_at": entry.recorded_at.astimezone(JST).isoformat(),
-    }
 
 
 # --- settle -----------------------------------------------------------------------------------
@@ -397,10 +238,14 @@ def settle(
         input_file, data_dir, bounds[0] - _MARGIN_MS, bounds[-1] + _MARGIN_MS, meters or []
     )
     ledger = JsonlLedger(ledger_file)
+    try:
+        recorded = ledger.entries()
+    except ConfigError as exc:
+        fail(str(exc))
     result = settle_day(
         source,
         day,
-        ledger.entries(),
+        recorded,
         price_yen_per_kwh=price,
         recorded_at=datetime.fromtimestamp(WallClock().now(), JST),
     )
@@ -409,7 +254,7 @@ def settle(
         _print_json(
             {
                 "date": day.isoformat(),
-                "entries": [_entry_record(entry, exact=False) for entry in result.entries],
+                "entries": [entry_record(entry, exact=False) for entry in result.entries],
                 "missing": [
                     {
                         "site": missing.site,
@@ -602,102 +447,6 @@ def report(
             fail(f"--plot: cannot write {plot}: {exc.strerror or exc}")
 
 
-# --- run: the closed charging loop ------------------------------------------------------------
-
-
-class StoreReadings:
-    """The loop's readings port over the collector's time-series store."""
-
-    def __init__(self, store: TimeSeriesStore) -> None:
-        self._store = store
-
-    def latest(self, site: str, device: str, quantity: str, since_ms: int) -> float | None:
-        newest_ts: int | None = None
-        total: float | None = None
-        per_phase = 0.0
-        query = ReadingQuery(since=since_ms, device=device, quantity=quantity)
-        for reading in self._store.query(query):
-            if reading.site != site:
-                continue
-            if newest_ts is None or reading.ts > newest_ts:
-                newest_ts, total, per_phase = reading.ts, None, 0.0
-            if reading.ts != newest_ts:
-                continue
-            if reading.phase is None:
-                total = reading.value
-            else:
-                per_phase += reading.value
-        if newest_ts is None:
-            return None
-        # A meter may report the total and each phase; without a total the phases add up.
-        return total if total is not None else per_phase
-
-
-class PahoCommands:
-    """The loop's command port: a paho client publishing at QoS 1, reconnecting on its own."""
-
-    def __init__(self, broker_url: str, client_id: str) -> None:
-        address = urlsplit(broker_url)
-        if address.scheme not in ("mqtt", "mqtts") or not address.hostname:
-            fail(f"--broker: expected mqtt://HOST:PORT or mqtts://HOST:PORT, got {broker_url!r}")
-        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        if address.username is not None:
-            self._client.username_pw_set(address.username, address.password)
-        if address.scheme == "mqtts":
-            self._client.tls_set_context(ssl.create_default_context())
-        port = address.port or (8883 if address.scheme == "mqtts" else 1883)
-        self._client.connect_async(address.hostname, port, keepalive=30)
-        self._client.loop_start()
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        # paho queues while disconnected; an expired command is rejected by the edge anyway.
-        self._client.publish(topic, payload, qos=1)
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
-
-
-class JsonlDecisions:
-    """Every decision of the loop, one JSON line each, flushed as it is made."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._file = path.open("a", encoding="utf-8")
-
-    def record(self, decision: Decision) -> None:
-        line = {
-            "ts": datetime.fromtimestamp(decision.ts_ms / 1000, JST).isoformat(),
-            "site": decision.site,
-            "charger": decision.charger,
-            "current_a": decision.current_a,
-            "previous_a": decision.previous_a,
-            "reason": decision.reason,
-            "mode": decision.mode,
-            "pv_surplus_w": decision.pv_surplus_w,
-        }
-        self._file.write(json.dumps(line) + "\n")
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-def load_charging_config(path: Path) -> ChargingSiteConfig:
-    """A charging controller's YAML configuration; errors name the file and the field."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{path}: cannot read: {exc.strerror or exc}")
-    except yaml.YAMLError as exc:
-        fail(f"{path}: not valid YAML: {exc}")
-    try:
-        return ChargingSiteConfig.model_validate(document)
-    except ValidationError as exc:
-        fail(f"{path}: {describe_validation_error(exc)}")
-
-
 @app.command("run")
 def run(
     *,
@@ -717,12 +466,19 @@ def run(
     ] = None,
 ) -> None:
     """Run a site's EV charging loop: store → dispatch → setpoint commands over MQTT."""
-    config = load_charging_config(config_file)
+    try:
+        config = load_charging_config(config_file)
+    except ConfigError as exc:
+        fail(str(exc))
     try:
         store = open_timeseries(data_dir)
     except HinodeError as exc:
         fail(str(exc), code=1)
-    commands = PahoCommands(broker, client_id=f"hinode-energy-{config.site}")
+    try:
+        commands = PahoCommands(broker, client_id=f"hinode-energy-{config.site}")
+    except ConfigError as exc:
+        store.close()
+        fail(str(exc))
     decisions = JsonlDecisions(decisions_file or data_dir / "ev-decisions.jsonl")
     controller = ChargingController(config, StoreReadings(store), commands, decisions)
     try:

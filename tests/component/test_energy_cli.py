@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from cloud import StoredReading, open_timeseries
 from cloud.energy import day_slots
-from hinode.commands.energy import StoreReadings, app
+from hinode.commands.energy import app
+from hinode.energy.charging import StoreReadings
 
 runner = CliRunner()
 SLOTS = 48

@@ -1,0 +1,1 @@
+"""Adapters that connect the pure energy controllers to files, stores and MQTT."""
