@@ -32,6 +32,9 @@ Public interface::
             The inverter's active_power_w is positive when producing, and its lifetime
             production (SunSpec WH) is energy_export_wh. charger_state is the IEC 61851
             state; the device's own state code is in its register (see its module).
+        truth_points() -> dict[(quantity, phase), Point]
+            the register each truth value is read from: table, address, dtype, scale,
+            low_word_first, size and decode(words) (not for charger_state)
 
     ModbusSimServer(devices: Mapping[int, SimulatedDevice], *, now,
                     transport="tcp" | "rtu_over_tcp" | "serial", host="127.0.0.1",

@@ -32,6 +32,7 @@ class SimulatedDevice(abc.ABC):
         self.seed = seed
         self._image = RegisterImage(blocks)
         self._truth: dict[TruthKey, float] = {}
+        self._truth_points: dict[TruthKey, Point] = {}
         self._time = now()
         self._stale = True
 
@@ -74,6 +75,7 @@ class SimulatedDevice(abc.ABC):
         decoded = self._image.put(point, value)
         if key is not None:
             self._truth[key] = decoded
+            self._truth_points[key] = point
         return decoded
 
     def record(self, key: TruthKey, value: float) -> None:
@@ -88,6 +90,12 @@ class SimulatedDevice(abc.ABC):
         """What the device currently shows: (canonical quantity, phase) → decoded value."""
         self._refresh()
         return dict(self._truth)
+
+    def truth_points(self) -> dict[TruthKey, Point]:
+        """The register each truth value is read from (state codes like charger_state have
+        none: their registers hold the device's own codes)."""
+        self._refresh()
+        return dict(self._truth_points)
 
     # -- the Modbus face -------------------------------------------------------------------------
 

@@ -62,6 +62,13 @@ class Point:
     low_word_first: bool = False
     words: int = 0  # only for "string": its length in registers
 
+    @property
+    def size(self) -> int:
+        """Number of 16-bit registers the point occupies."""
+        if self.dtype == "string":
+            return self.words
+        return _CODECS[self.dtype][1].size // 2
+
     def encode(self, value: float) -> tuple[list[int], float]:
         """Encode a canonical value; return the registers and the value a reader decodes."""
         value_codec, words_codec = _CODECS[self.dtype]

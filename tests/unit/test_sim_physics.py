@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulators.modbus import create_device
+from simulators.modbus import MODELS, create_device
 from simulators.modbus._calendar import is_day_off
 from simulators.modbus._charger import STATE_A, STATE_B, STATE_C, ChargePoint
 from simulators.modbus._electrics import EnergyCounters
@@ -352,3 +352,22 @@ def test_one_grid_frequency_for_the_whole_city() -> None:
     ]
     assert max(frequencies) - min(frequencies) <= 0.011  # SunSpec shows 0.01 Hz steps
     assert 59.9 < frequencies[0] < 60.1  # the Hokuriku coast is on Japan's 60 Hz grid
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    model=st.sampled_from(MODELS),
+    t=st.floats(min_value=jst(2026, 1, 1), max_value=jst(2027, 1, 1)),
+    seed=st.integers(min_value=0, max_value=1000),
+)
+def test_truth_is_what_the_registers_decode_to(model: str, t: float, seed: int) -> None:
+    device = create_device(model, now=lambda: t, load="home", seed=seed)
+    truth = device.truth()
+    points = device.truth_points()
+    assert set(points) <= set(truth)
+    for key, point in points.items():
+        words = device.read(point.table, point.address, point.size)
+        assert isinstance(words, list), (key, words)
+        assert point.decode(words) == pytest.approx(truth[key], rel=1e-9, abs=1e-9), key
+    states = {value for (quantity, _), value in truth.items() if quantity == "charger_state"}
+    assert states <= {STATE_A, STATE_B, STATE_C}
