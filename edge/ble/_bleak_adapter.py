@@ -178,6 +178,7 @@ class BleakTransport:
                     disconnected_callback=lambda _client: lost.set(),
                     max_attempts=self._connect_attempts,
                     backend=self._client_backend,
+                    timeout=self._connect_timeout_s / self._connect_attempts,
                 ),
                 self._connect_timeout_s,
                 f"{address}: connect",

@@ -5,6 +5,7 @@ Every simulated device and every gateway adapter is a bumble ``Device`` with its
 and ATT traffic between them in-process.
 """
 
+import asyncio
 import contextlib
 import struct
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from simulators.ble._devices import SimulatedDevice
 _GENERAL_DISCOVERABLE_NO_BR_EDR = 0x06
 #: The fastest interval the Core specification allows (20 ms): simulated scans end quickly.
 _ADVERTISING_INTERVAL_MS = 20.0
+_RESTART_WAIT_S = 2.0
 
 
 def _addresses() -> Iterator[str]:
@@ -37,6 +39,7 @@ class SimulatedAir:
     def __init__(self) -> None:
         self.link = LocalLink()  # type: ignore[no-untyped-call]  # bumble leaves it untyped
         self.peripherals: dict[str, SimulatedDevice] = {}
+        self._peripheral_devices: dict[str, Device] = {}
         self._devices: list[Device] = []
         self._address_source = _addresses()
 
@@ -55,6 +58,12 @@ class SimulatedAir:
         device.add_services(simulator.services())
         simulator.attach(device)
         await device.power_on()
+        self.peripherals[address] = simulator
+        self._peripheral_devices[address] = device
+        await self._advertise(device, simulator)
+        return address
+
+    async def _advertise(self, device: Device, simulator: SimulatedDevice) -> None:
         advertising = AdvertisingData(
             [
                 (AdvertisingData.FLAGS, bytes([_GENERAL_DISCOVERABLE_NO_BR_EDR])),
@@ -72,8 +81,25 @@ class SimulatedAir:
             advertising_interval_min=_ADVERTISING_INTERVAL_MS,
             advertising_interval_max=_ADVERTISING_INTERVAL_MS,
         )
-        self.peripherals[address] = simulator
-        return address
+
+    async def out_of_range(self, address: str) -> None:
+        """The device is carried away: its links drop and it is no longer seen advertising."""
+        device = self._peripheral_devices[address]
+        simulator = self.peripherals[address]
+        advertising = device.legacy_advertising_set
+        had_links = bool(simulator.connections())
+        await simulator.disconnect_all()
+        # bumble restarts advertising after each lost link (auto_restart) in a task of its own;
+        # stopping before that restart happened would be undone by it.
+        if had_links and advertising is not None:
+            async with asyncio.timeout(_RESTART_WAIT_S):
+                while not advertising.enabled:  # noqa: ASYNC110 - bumble emits no event for it
+                    await asyncio.sleep(0.005)
+        await device.stop_advertising()
+
+    async def back_in_range(self, address: str) -> None:
+        """The device is back: it advertises again (and keeps what it stored meanwhile)."""
+        await self._advertise(self._peripheral_devices[address], self.peripherals[address])
 
     async def add_adapter(self, address: str | None = None) -> Device:
         """A gateway's Bluetooth adapter (the central side), powered on."""

@@ -8,8 +8,8 @@ one simulated adapter; pass them as bleak's ``backend=``. Bumble failures are ra
 import asyncio
 import contextlib
 import uuid
-from collections.abc import Callable
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Coroutine
+from typing import Any, ClassVar, Literal, TypeVar
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient, NotifyCallback
@@ -35,6 +35,24 @@ _PROPERTY_NAMES: tuple[tuple[int, str], ...] = (
     (gatt.Characteristic.Properties.AUTHENTICATED_SIGNED_WRITES, "authenticated-signed-writes"),
     (gatt.Characteristic.Properties.EXTENDED_PROPERTIES, "extended-properties"),
 )
+
+
+_T = TypeVar("_T")
+#: HCI exchanges that were still running when their caller gave up; kept so they can finish.
+_finishing: set[asyncio.Task[Any]] = set()
+
+
+async def _to_the_end(exchange: Coroutine[Any, Any, _T]) -> _T:
+    """Await an HCI command exchange that must not be cut short.
+
+    bumble's host keeps one pending command response; a caller cancelled mid-command (by its
+    own timeout) leaves that response unclaimed and the host refuses every later command. The
+    exchange therefore runs in a task of its own that finishes even if the caller is cancelled.
+    """
+    task = asyncio.ensure_future(exchange)
+    _finishing.add(task)
+    task.add_done_callback(_finishing.discard)
+    return await asyncio.shield(task)
 
 
 def bleak_uuid(bumble_uuid: core.UUID) -> str:
@@ -65,14 +83,16 @@ class BumbleScanner(BaseBleakScanner):
         self.seen_devices = {}
         self.adapter.on(self.adapter.EVENT_ADVERTISEMENT, self._on_advertisement)
         try:
-            await self.adapter.start_scanning(active=self._active, filter_duplicates=False)
+            await _to_the_end(
+                self.adapter.start_scanning(active=self._active, filter_duplicates=False)
+            )
         except _BUMBLE_ERRORS as error:
             raise BleakError(f"scan failed: {error}") from error
 
     async def stop(self) -> None:
         self.adapter.remove_listener(self.adapter.EVENT_ADVERTISEMENT, self._on_advertisement)
         try:
-            await self.adapter.stop_scanning()
+            await _to_the_end(self.adapter.stop_scanning())
         except _BUMBLE_ERRORS as error:
             raise BleakError(f"stopping the scan failed: {error}") from error
 
@@ -106,6 +126,14 @@ class BumbleScanner(BaseBleakScanner):
             address, address, local_name, advertisement.address, advertisement_data
         )
         self.call_detection_callbacks(device, advertisement_data)
+
+
+def _drop_late_connection(connecting: "asyncio.Future[Connection]") -> None:
+    if connecting.cancelled() or connecting.exception() is not None:
+        return
+    task = asyncio.ensure_future(_to_the_end(connecting.result().disconnect()))
+    _finishing.add(task)
+    task.add_done_callback(_finishing.discard)
 
 
 class BumbleClient(BaseBleakClient):
@@ -144,11 +172,13 @@ class BumbleClient(BaseBleakClient):
     def is_connected(self) -> bool:
         return self._connection is not None
 
-    async def connect(self, pair: bool, **_kwargs: Any) -> None:
+    async def connect(self, pair: bool, **kwargs: Any) -> None:
         del pair  # pairing is not simulated: the health profiles here work unbonded
+        # Like bleak's BlueZ backend: a timeout given to connect() wins over the client's.
+        timeout = min(float(kwargs.get("timeout", self._timeout)), self._timeout)
         try:
-            async with asyncio.timeout(self._timeout):
-                connection = await self.adapter.connect(self._peer_address, timeout=self._timeout)
+            async with asyncio.timeout(timeout + 1):
+                connection = await self._create_connection(timeout)
                 self._connection = connection
                 self._closing = False
                 connection.on(connection.EVENT_DISCONNECTION, self._on_disconnection)
@@ -159,16 +189,57 @@ class BumbleClient(BaseBleakClient):
             raise
         except _BUMBLE_ERRORS as error:
             await self._abandon()
+            if isinstance(error, core.TimeoutError):
+                raise TimeoutError(f"{self.address}: connect timed out") from error
             if "not found" in str(error).lower():
                 raise BleakDeviceNotFoundError(self.address, str(error)) from error
             raise BleakError(f"{self.address}: connect failed: {error}") from error
+
+    async def _create_connection(self, timeout_s: float) -> Connection:
+        # Like BlueZ, connect only to a device seen advertising: bumble's simulated controller
+        # never completes a cancelled LE connection, so a connect to a silent device would hang
+        # the adapter for good instead of timing out.
+        await self._wait_for_advertisement(timeout_s)
+        connecting = asyncio.ensure_future(
+            self.adapter.connect(self._peer_address, timeout=timeout_s)
+        )
+        try:
+            return await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            # bumble finishes (or times out) on its own; a link made after we gave up is dropped.
+            connecting.add_done_callback(_drop_late_connection)
+            raise
+
+    async def _wait_for_advertisement(self, timeout_s: float) -> None:
+        seen: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        wanted = _address_text(self._peer_address)
+
+        def on_advertisement(advertisement: Advertisement) -> None:
+            if _address_text(advertisement.address) == wanted and not seen.done():
+                seen.set_result(None)
+
+        self.adapter.on(self.adapter.EVENT_ADVERTISEMENT, on_advertisement)
+        started_here = False
+        try:
+            if not self.adapter.is_scanning:
+                await _to_the_end(self.adapter.start_scanning(filter_duplicates=False))
+                started_here = True
+            async with asyncio.timeout(timeout_s):
+                await seen
+        except TimeoutError:
+            raise BleakDeviceNotFoundError(self.address, "device is not advertising") from None
+        finally:
+            self.adapter.remove_listener(self.adapter.EVENT_ADVERTISEMENT, on_advertisement)
+            if started_here:
+                with contextlib.suppress(*_BUMBLE_ERRORS):
+                    await _to_the_end(self.adapter.stop_scanning())
 
     async def _abandon(self) -> None:
         connection, self._connection = self._connection, None
         if connection is not None:
             self._closing = True
             with contextlib.suppress(*_BUMBLE_ERRORS):
-                await connection.disconnect()
+                await _to_the_end(connection.disconnect())
 
     def _on_disconnection(self, _reason: int) -> None:
         self._connection = None
@@ -213,7 +284,7 @@ class BumbleClient(BaseBleakClient):
             return
         self._closing = True
         try:
-            await connection.disconnect()
+            await _to_the_end(connection.disconnect())
         except _BUMBLE_ERRORS as error:
             raise BleakError(f"{self.address}: disconnect failed: {error}") from error
 

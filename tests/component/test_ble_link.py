@@ -281,3 +281,34 @@ async def test_thermometer_scale_and_heart_rate_sensor_reach_the_gateway_decoded
     assert values["weight_measurement"]["height_m"] == 1.62
     assert values["heart_rate_measurement"]["heart_rate_bpm"] == 72
     assert values["heart_rate_measurement"]["rr_intervals_s"] == [0.7998046875, 0.8496093750]
+
+
+async def test_a_device_out_of_range_is_retried_with_backoff_until_it_returns(
+    air: SimulatedAir,
+) -> None:
+    monitor = SimulatedBloodPressureMonitor()
+    address = await air.add_peripheral(monitor)
+    scanner, client = bind_backends(await air.add_adapter())
+    # Short connect timeout: a device that does not advertise is given up on quickly.
+    transport = BleakTransport(
+        scanner_backend=scanner, client_backend=client, connect_timeout_s=0.5,
+        operation_timeout_s=2, connect_attempts=1,
+    )  # fmt: skip
+    await transport.scan(timeout_s=0.2)
+    received: list[Received] = []
+    changes: list[bool] = []
+    session = DeviceSession(
+        transport, address, DEVICE_KINDS["blood_pressure"], received.append, WallClock(),
+        backoff=FAST, on_status=lambda online, _reason: changes.append(online),
+    )  # fmt: skip
+    async with Running(session):
+        await wait_until(lambda: changes == [True])
+        await air.out_of_range(address)
+        monitor.measure(bp_reading(9, 133))  # taken in another room
+        await wait_until(lambda: changes == [True, False])
+        await asyncio.sleep(1.5)  # several failed attempts meanwhile
+        assert session.connections == 1
+        await air.back_in_range(address)
+        await wait_until(lambda: len(received) == 1)
+    assert changes == [True, False, True]
+    assert received[0].measurement.values["systolic_mmhg"] == 133
