@@ -169,6 +169,8 @@ class Collector:
     # -- receiving -------------------------------------------------------------------------------
 
     def _receive(self, message: Inbound) -> None:
+        if self._stopping:
+            return  # left unacknowledged: the broker delivers it again to the next collector
         self.stats.received += 1
         batch = self._batch
         now = time.monotonic()

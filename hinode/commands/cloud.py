@@ -47,19 +47,21 @@ def run(
     try:
         timeseries = open_timeseries(settings.store or settings.data_dir)
         state = open_state(settings.state or settings.data_dir)
+        collector = Collector(
+            settings.broker,
+            timeseries,
+            state,
+            WallClock(),
+            client_id=settings.client_id,
+            shared_group=settings.shared_group,
+            protocol=settings.protocol,
+            batch_max=settings.batch_max,
+            batch_age_s=settings.batch_age_s,
+        )
+    except ConfigError as exc:
+        fail(f"{config}: {exc}")
     except HinodeError as exc:
-        fail(str(exc))
-    collector = Collector(
-        settings.broker,
-        timeseries,
-        state,
-        WallClock(),
-        client_id=settings.client_id,
-        shared_group=settings.shared_group,
-        protocol=settings.protocol,
-        batch_max=settings.batch_max,
-        batch_age_s=settings.batch_age_s,
-    )
+        fail(str(exc), code=1)
 
     async def main() -> None:
         task = asyncio.current_task()
