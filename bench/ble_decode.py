@@ -7,9 +7,9 @@ layout — the floor any Python decoder stands on. It prints frames/s for both a
 (target: ≥ 100,000 decoded frames/s).
 
 Part 2 starts a simulated BP monitor holding one stored measurement on bumble's in-process link
-and times connect → service discovery → subscription → first decoded reading through the real
-bleak code path (BleakTransport + DeviceSession), against bumble's own GATT client doing the
-same steps without bleak and without the gateway, in the same run.
+and times seeing its advertisement → connect → service discovery → subscription → first decoded
+reading through the real bleak code path (BleakTransport + DeviceSession), against bumble's own
+GATT client doing the same steps without bleak and without the gateway, in the same run.
 
 Run: .venv/bin/python bench/ble_decode.py [--frames N] [--connects N]
 """
@@ -22,7 +22,7 @@ import struct
 import time
 from datetime import datetime
 
-from bumble.device import Peer
+from bumble.device import Advertisement, Peer
 
 from edge.ble import DEVICE_KINDS, Backoff, BleakTransport, DeviceSession, Received, decode
 from edge.ble import find_characteristic as characteristic_named
@@ -142,8 +142,20 @@ async def bare_bumble_first_reading() -> float:
         address = await air.add_peripheral(monitor)
         adapter = await air.add_adapter()
         first = asyncio.get_running_loop().create_future()
+        seen = asyncio.get_running_loop().create_future()
+
+        def on_advertisement(advertisement: Advertisement) -> None:
+            text = advertisement.address.to_string(with_type_qualifier=False)
+            if text == address and not seen.done():
+                seen.set_result(advertisement.address)
+
         start = time.perf_counter()
-        connection = await adapter.connect(address)
+        # Like any central (and the gateway's backend): connect once the device is seen.
+        adapter.on(adapter.EVENT_ADVERTISEMENT, on_advertisement)
+        await adapter.start_scanning(filter_duplicates=False)
+        peer_address = await seen
+        await adapter.stop_scanning()
+        connection = await adapter.connect(peer_address)
         peer = Peer(connection)
         await peer.discover_services()
         for service in peer.services:
