@@ -34,6 +34,10 @@ class ProtocolRefusedError(TransportError):
     """The broker refused the protocol version; a 3.1.1 retry may work."""
 
 
+class NoConnackError(TransportError):
+    """The connection opened but no CONNACK came (some 3.1.1-only brokers just hang up on 5)."""
+
+
 class PahoSession:
     """One paho client bound to the running loop. Create with :func:`connect`."""
 
@@ -203,7 +207,7 @@ class PahoSession:
     ) -> None:
         why = str(reason)
         if not self._connack.done():
-            self._connack.set_exception(TransportError(f"connection closed before CONNACK: {why}"))
+            self._connack.set_exception(NoConnackError(f"connection closed before CONNACK: {why}"))
         self._teardown(why)
 
     def _teardown(self, why: str) -> None:
@@ -313,7 +317,7 @@ async def connect(
         session._teardown("connect timed out")
         _drop_socket(client)
         msg = f"no CONNACK from {settings.host}:{settings.port} in {settings.connect_timeout_s} s"
-        raise TransportError(msg) from None
+        raise NoConnackError(msg) from None
     except (OSError, ssl.SSLError) as exc:
         session._teardown(str(exc))
         _drop_socket(client)

@@ -18,7 +18,7 @@ async def probe_broker(
         session = await _paho.connect(
             settings, protocol=chosen, will=None, on_ack=_ignore_ack, on_message=_ignore_message
         )
-    except _paho.ProtocolRefusedError:
+    except (_paho.ProtocolRefusedError, _paho.NoConnackError):
         if protocol != "auto":
             raise
         chosen = "v311"

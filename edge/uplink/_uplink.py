@@ -117,26 +117,7 @@ class Uplink:
         topic, payload = self._will()
         will = Will(topic, payload)
         try:
-            try:
-                session = await self._connect(
-                    self._settings,
-                    protocol=self._protocol,
-                    will=will,
-                    on_ack=self._on_ack,
-                    on_message=self._on_message,
-                )
-            except _paho.ProtocolRefusedError:
-                if self._protocol_choice != "auto" or self._protocol == "v311":
-                    raise
-                log.info("broker refused MQTT 5, falling back to 3.1.1")
-                self._protocol = "v311"
-                session = await self._connect(
-                    self._settings,
-                    protocol=self._protocol,
-                    will=will,
-                    on_ack=self._on_ack,
-                    on_message=self._on_message,
-                )
+            session = await self._connect_with_fallback(will)
         except TransportError as exc:
             self.stats.last_error = str(exc)
             if not self._failing:
@@ -158,6 +139,31 @@ class Uplink:
                 "outbox_depth": self._outbox.depth,
             },
         )
+        return session
+
+    async def _connect_with_fallback(self, will: Will) -> MqttSession:
+        """Connect with the current protocol; in auto mode a refused or unanswered MQTT 5
+        CONNECT is retried as 3.1.1, which is kept once it works."""
+        try:
+            return await self._connect(
+                self._settings,
+                protocol=self._protocol,
+                will=will,
+                on_ack=self._on_ack,
+                on_message=self._on_message,
+            )
+        except (_paho.ProtocolRefusedError, _paho.NoConnackError) as exc:
+            if self._protocol_choice != "auto" or self._protocol == "v311":
+                raise
+            log.info("no MQTT 5 from the broker, trying 3.1.1", extra={"error": str(exc)})
+        session = await self._connect(
+            self._settings,
+            protocol="v311",
+            will=will,
+            on_ack=self._on_ack,
+            on_message=self._on_message,
+        )
+        self._protocol = "v311"
         return session
 
     def _lost(self, why: str) -> None:

@@ -4,6 +4,8 @@ import asyncio
 import contextlib
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -19,6 +21,7 @@ from edge.devices import DeviceDriver, DeviceStatus, PointLimits
 from messages import Clock, Reading, ScaledClock, WallClock, now_ms
 from simulators.modbus import ModbusSimServer, create_device
 from tests.support.mosquitto import Mosquitto
+from tests.support.ports import free_port, wait_port
 
 pytestmark = pytest.mark.integration
 
@@ -373,3 +376,46 @@ async def test_commands_are_checked_applied_and_fail_safe_on_silence(
         telemetry = subscriber.of_kind("telemetry")
         assert {m["device"] for m in telemetry} == {"charger-1", "meter-1"}
         await stop(agent, task)
+
+
+AMQTT = """
+import asyncio, sys
+from hinode.broker import EmbeddedBroker
+
+async def main():
+    async with EmbeddedBroker(port=int(sys.argv[1])):
+        await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_falls_back_to_mqtt_311_on_a_broker_without_v5(tmp_path: Path) -> None:
+    # amqtt speaks 3.1.1 only and hangs on an MQTT 5 CONNECT; it runs in a process of its own
+    # because it leaks the socket of the connection it never answered.
+    port = free_port()
+    broker = subprocess.Popen(
+        [sys.executable, "-c", AMQTT, str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=Path(__file__).parents[2],
+    )
+    try:
+        wait_port(port, timeout=20)
+        _, factory = counting_drivers(1, interval_s=0.05, per_poll=2)
+        config = parse_gateway_config(
+            f"""
+site: lab
+gateway: gw-1
+broker: {{url: "mqtt://127.0.0.1:{port}", protocol: auto, connect_timeout_s: 2}}
+outbox: {{path: "{tmp_path / "outbox.sqlite"}"}}
+"""
+        )
+        agent = Agent(config, clock=WallClock(), drivers=factory, outbox_synchronous="NORMAL")
+        task = asyncio.create_task(agent.run())
+        await wait_until(lambda: agent.stats.readings_acked >= 20, 20, "readings acknowledged")
+        assert agent.stats.uplink.protocol == "v311"
+        await stop(agent, task)
+    finally:
+        broker.terminate()
+        broker.wait(timeout=10)
