@@ -104,3 +104,19 @@ def test_short_keys_and_bad_sites_are_config_errors() -> None:
         subject_pseudonym(b"short", site="home-1", device_address="AA:BB:CC:DD:EE:FF")
     with pytest.raises(ConfigError):
         subject_pseudonym(b"k" * 16, site="Home 1", device_address="AA:BB:CC:DD:EE:FF")
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "d0070101000000",  # 2000-01-01 00:00 local = 1999 UTC in Tokyo: before the contract's range
+        "b2070101000000",  # 1970-01-01
+        "ea070b19080f1e",  # 2026-11-25: two days ahead of reception
+    ],
+)
+def test_an_implausible_device_time_falls_back_to_reception_and_is_flagged(stamp: str) -> None:
+    frame = b"\x02" + struct.pack("<HHH", 120, 80, 95) + bytes.fromhex(stamp)
+    obs = observations(decode("2a35", frame), device="bp-1", received_at_ms=RECEIVED,
+                       device_tz=TOKYO)  # fmt: skip
+    assert {o.ts for o in obs} == {RECEIVED}
+    assert all("device_time_implausible" in o.status for o in obs)

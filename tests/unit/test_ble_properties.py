@@ -4,12 +4,13 @@ import contextlib
 import json
 import math
 import struct
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from edge.ble import CHARACTERISTICS, BleDecodeError, Characteristic, sfloat_value
+from edge.ble import CHARACTERISTICS, BleDecodeError, Characteristic, observations, sfloat_value
 from edge.ble._ieee11073 import split_float
 
 NAMES = [c.name for c in CHARACTERISTICS]
@@ -72,3 +73,20 @@ def test_float_splits_into_its_mantissa_and_exponent(mantissa: int, exponent: in
         0
     ]
     assert split_float(raw) == (mantissa, exponent)
+
+
+@pytest.mark.parametrize("characteristic", CHARACTERISTICS, ids=NAMES)
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=40), received_at_ms=st.integers(946_684_800_000, 4_000_000_000_000))
+def test_whatever_decodes_becomes_valid_observations(
+    characteristic: Characteristic, data: bytes, received_at_ms: int
+) -> None:
+    try:
+        measurement = characteristic.decode(data)
+    except BleDecodeError:
+        return
+    # Observations are pydantic-validated: a bad value or time would raise here.
+    for observation in observations(
+        measurement, device="dev-1", received_at_ms=received_at_ms, device_tz=ZoneInfo("Asia/Tokyo")
+    ):
+        assert observation.quantity in measurement.values
