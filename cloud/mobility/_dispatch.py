@@ -6,12 +6,14 @@ Pure: plain values in (times as epoch seconds), plain values out.
 from dataclasses import dataclass, field, replace
 
 from cloud.mobility._geo import LatLon, TravelModel
-from cloud.mobility._insertion import Insertion, Route, best_insertion
+from cloud.mobility._insertion import Insertion, Legs, Route, best_insertion
 from cloud.mobility._routes import Action, RideRequest, Shuttle, Stop, schedule, stops_of
 
 #: A refused ride is offered the same window shifted later, in these steps, up to this far.
 ALTERNATIVE_STEP_S = 300.0
 ALTERNATIVE_HORIZON_S = 4 * 3600.0
+#: The search tries every third step first (15 min), then the fine steps before a hit.
+_COARSE_STEPS = 3
 
 
 class DispatchInputError(ValueError):
@@ -268,20 +270,35 @@ def refuse(
 def _alternative(
     routes: dict[str, Route], request: RideRequest, travel: TravelModel, now: float
 ) -> Alternative | None:
+    """Shift the window later: coarse steps first, then back in fine steps to the earliest."""
     direct = travel.seconds(request.pickup, request.dropoff)
     width = max(request.latest_dropoff - request.earliest_pickup, direct)
     base = max(request.earliest_pickup, now)
-    steps = int(ALTERNATIVE_HORIZON_S // ALTERNATIVE_STEP_S)
-    for step in range(steps + 1):
-        earliest = base + step * ALTERNATIVE_STEP_S
+    legs = {sid: Legs.of(route, request, travel) for sid, route in routes.items()}
+
+    def served_at(earliest: float) -> Alternative | None:
         shifted = replace(request, earliest_pickup=earliest, latest_dropoff=earliest + width)
-        insertion = best_insertion(routes, shifted, travel, now)
-        if insertion is not None:
-            return Alternative(
-                earliest,
-                earliest + width,
-                insertion.shuttle,
-                insertion.pickup_eta,
-                insertion.dropoff_eta,
-            )
+        insertion = best_insertion(routes, shifted, travel, now, legs)
+        if insertion is None:
+            return None
+        return Alternative(
+            earliest, earliest + width, insertion.shuttle, insertion.pickup_eta,
+            insertion.dropoff_eta,
+        )  # fmt: skip
+
+    coarse = ALTERNATIVE_STEP_S * _COARSE_STEPS
+    previous = base - ALTERNATIVE_STEP_S
+    for step in range(int(ALTERNATIVE_HORIZON_S // coarse) + 1):
+        found = served_at(base + step * coarse)
+        if found is None:
+            previous = base + step * coarse
+            continue
+        for fine in range(1, _COARSE_STEPS):
+            earlier = previous + fine * ALTERNATIVE_STEP_S
+            if earlier >= found.earliest_pickup:
+                break
+            refined = served_at(earlier)
+            if refined is not None:
+                return refined
+        return found
     return None

@@ -62,8 +62,32 @@ class Insertion:
     dropoff_eta: float
 
 
+@dataclass(frozen=True, slots=True)
+class Legs:
+    """Travel times between a ride's two ends and a route's stops: they depend on places only,
+    so a search over shifted windows computes them once."""
+
+    from_shuttle: float
+    to_pickup: list[float]
+    to_dropoff: list[float]
+    direct: float
+
+    @classmethod
+    def of(cls, route: Route, request: RideRequest, travel: TravelModel) -> "Legs":
+        return cls(
+            travel.seconds(route.shuttle.position, request.pickup),
+            [travel.seconds(stop.position, request.pickup) for stop in route.stops],
+            [travel.seconds(stop.position, request.dropoff) for stop in route.stops],
+            travel.seconds(request.pickup, request.dropoff),
+        )
+
+
 def best_insertion_into(
-    route: Route, request: RideRequest, travel: TravelModel, now: float
+    route: Route,
+    request: RideRequest,
+    travel: TravelModel,
+    now: float,
+    legs: Legs | None = None,
 ) -> Insertion | None:
     """The cheapest feasible way to add *request* to *route*, or None."""
     shuttle, stops, timing = route.shuttle, route.stops, route.timing
@@ -72,9 +96,8 @@ def best_insertion_into(
     if seats > shuttle.capacity or pickup.latest < now - _EPS:
         return None
     count = len(stops)
-    to_pickup = [travel.seconds(stop.position, pickup.position) for stop in stops]
-    to_dropoff = [travel.seconds(stop.position, dropoff.position) for stop in stops]
-    direct = travel.seconds(pickup.position, dropoff.position)
+    legs = legs or Legs.of(route, request, travel)
+    to_pickup, to_dropoff, direct = legs.to_pickup, legs.to_dropoff, legs.direct
     arrival, service, load_after, slack = (
         timing.arrival,
         timing.service,
@@ -88,9 +111,7 @@ def best_insertion_into(
             break
         if (shuttle.load if i == 0 else load_after[i - 1]) + seats > shuttle.capacity:
             continue
-        from_before = (
-            travel.seconds(shuttle.position, pickup.position) if i == 0 else to_pickup[i - 1]
-        )
+        from_before = legs.from_shuttle if i == 0 else to_pickup[i - 1]
         pickup_at = max(before_time + from_before, pickup.earliest)
         if pickup_at > pickup.latest + _EPS:
             continue
@@ -153,12 +174,17 @@ def best_insertion_into(
 
 
 def best_insertion(
-    routes: dict[str, Route], request: RideRequest, travel: TravelModel, now: float
+    routes: dict[str, Route],
+    request: RideRequest,
+    travel: TravelModel,
+    now: float,
+    legs: dict[str, Legs] | None = None,
 ) -> Insertion | None:
     """The cheapest feasible insertion over every shuttle (ties: lowest shuttle id)."""
     best: Insertion | None = None
     for shuttle_id in sorted(routes):
-        candidate = best_insertion_into(routes[shuttle_id], request, travel, now)
+        known = None if legs is None else legs.get(shuttle_id)
+        candidate = best_insertion_into(routes[shuttle_id], request, travel, now, known)
         if candidate is not None and (best is None or candidate.cost < best.cost - _EPS):
             best = candidate
     return best
