@@ -1,0 +1,38 @@
+"""The collector's configuration file: defaults, and errors that name file and setting."""
+
+from pathlib import Path
+
+import pytest
+
+from cloud import load_config
+from messages import ConfigError
+
+
+def test_defaults_and_relative_paths(tmp_path: Path) -> None:
+    path = tmp_path / "collector.yaml"
+    path.write_text("client_id: collector-1\ndata_dir: data\n")
+    config = load_config(path)
+    assert config.data_dir == tmp_path / "data"
+    assert (config.shared_group, config.protocol, config.batch_max) == ("hinode", "auto", 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("client_id: c1\nbatch_age_s: 0\n", "batch_age_s: Input should be greater than 0"),
+        ("client_id: c1\nprotocol: v4\n", "protocol: Input should be 'auto', 'v5' or 'v311'"),
+        ("batch_max: 10\n", "client_id: Field required"),
+        ("client_id: c1\nstorage: x\n", "storage: Extra inputs are not permitted"),
+        ("- a list\n", "expected a mapping of settings"),
+        ("client_id: [unclosed\n", "not valid YAML"),
+    ],
+)
+def test_errors_name_the_file_and_the_setting(tmp_path: Path, text: str, expected: str) -> None:
+    path = tmp_path / "collector.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path}:")
+    assert expected in str(caught.value)
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml")
