@@ -192,7 +192,11 @@ class Deployment:
         return written
 
     def provision_service(self, *, role: Role, name: str, out: Path, now: dt.datetime) -> Written:
-        """A password identity for a collector or controller; its broker URL in a 0600 file."""
+        """A password identity for a collector or controller.
+
+        Writes ``NAME.password`` and ``NAME.broker-url`` (the URL with the password in it,
+        for ``hinode cloud run`` configs), both 0600.
+        """
         _check_name(role, name)
         password = generate_password()
         with self.registry() as registry:
@@ -203,6 +207,7 @@ class Deployment:
             url = f"mqtts://{quote(name)}:{password}@{self.password_url.removeprefix('mqtts://')}"
             write_public(out / "ca.crt", (self.directory / "ca.crt").read_bytes())
             write_secret(out / f"{name}.broker-url", url + "\n")
+            write_secret(out / f"{name}.password", password + "\n")
             registry.add(
                 Identity(
                     name=name,
@@ -212,8 +217,8 @@ class Deployment:
                     password_hash=mosquitto_hash(password),
                 )
             )
-        secret = out / f"{name}.broker-url"
-        return Written(name, [out / "ca.crt", secret], [secret])
+        secrets = [out / f"{name}.broker-url", out / f"{name}.password"]
+        return Written(name, [out / "ca.crt", *secrets], secrets)
 
     def revoke(self, name: str, now: dt.datetime) -> Identity:
         """Revoke *name*: off the ACL and password file, its certificate on the CRL."""
