@@ -12,7 +12,7 @@ import pytest
 
 from messages import Reading
 from simulators.modbus import ModbusSimServer, create_device
-from tests.integration.test_edge_agent import Subscriber
+from tests.integration.test_edge_agent import Subscriber, wait_until
 from tests.support.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -115,12 +115,17 @@ async def test_kill_9_mid_publish_loses_nothing_and_seq_keeps_rising(
             )
 
         first = await start()
-        await asyncio.sleep(4)
-        assert subscriber.of_kind("telemetry"), "the first agent published nothing"
+        await wait_until(lambda: len(subscriber.of_kind("telemetry")) >= 5, 30, "telemetry")
+        await asyncio.sleep(1)  # mid-publish: polling, sealing and publishing all under way
         os.kill(first.pid, signal.SIGKILL)
         await first.wait()
         second = await start()
-        await asyncio.sleep(4)
+        await wait_until(
+            lambda: len({m["boot_id"] for m in subscriber.data()}) == 2,
+            30,
+            "the second agent's messages",
+        )
+        await asyncio.sleep(2)
         second.send_signal(signal.SIGTERM)
         stopped_at = time.monotonic()
         await asyncio.wait_for(second.wait(), 10)
@@ -147,3 +152,11 @@ async def test_kill_9_mid_publish_loses_nothing_and_seq_keeps_rising(
     ]
     assert len(readings) == len(set(readings)), "a reading was stored twice"
     assert {device for device, *_ in readings} == {"meter-1", "meter-2"}
+    offline = [
+        e
+        for m in subscriber.of_kind("events")
+        for e in m["events"]
+        if e["kind"] == "device_offline"
+    ]
+    assert {e["device"] for e in offline} == {"gone"}
+    assert all(e["reason"] for e in offline)
