@@ -61,6 +61,7 @@ from cloud.mobility._gbfs import GBFS_VERSION, JST, NoRideZone, SystemInfo
 from cloud.mobility._geo import LatLon, TravelModel, distance_m
 from cloud.mobility._insertion import Insertion, Route, best_insertion, best_insertion_into
 from cloud.mobility._mds import MDS_VERSION
+from cloud.mobility._progress import ARRIVAL_RADIUS_M, RideRecord, RouteProgress
 from cloud.mobility._rebalance import (
     DemandProfile,
     RebalancePlan,
@@ -82,6 +83,7 @@ from cloud.mobility._scooter_states import (
 )
 
 __all__ = [
+    "ARRIVAL_RADIUS_M",
     "BATTERY_LOW_PCT",
     "GBFS_VERSION",
     "JST",
@@ -109,8 +111,10 @@ __all__ = [
     "PlannedStop",
     "RebalancePlan",
     "Refusal",
+    "RideRecord",
     "RideRequest",
     "Route",
+    "RouteProgress",
     "Schedule",
     "Scooter",
     "ScooterFleet",

@@ -3,6 +3,7 @@
 Pure parts (no I/O): :func:`parse_sentence` (RMC, GGA, VTG, GSA; raises :class:`NmeaError` naming
 the sentence and field, never anything else) and :class:`FixAssembler` (sentences → one
 ``messages.Fix`` per epoch, or a :class:`NoFix` with the reason, never published as a position).
+Batching: :class:`PositionBatcher` and :func:`position_payload` build ``position/{vehicle}``.
 I/O: :class:`SerialNmeaPort` (pyserial, read timeouts) and :class:`GnssReceiver` (port → readings).
 """
 
@@ -10,6 +11,7 @@ from edge.gnss._assembler import FixAssembler, GnssReading, NoFix
 from edge.gnss._errors import NmeaError
 from edge.gnss._nmea import SUPPORTED, checksum, parse_sentence
 from edge.gnss._port import NmeaLinePort
+from edge.gnss._positions import PositionBatcher, position_payload
 from edge.gnss._receiver import GnssReceiver, ReceiverStats
 from edge.gnss._sentences import KNOT_MPS, Gga, Gsa, Rmc, Sentence, Vtg
 from edge.gnss._serial_port import SerialNmeaPort
@@ -25,6 +27,7 @@ __all__ = [
     "NmeaError",
     "NmeaLinePort",
     "NoFix",
+    "PositionBatcher",
     "ReceiverStats",
     "Rmc",
     "Sentence",
@@ -32,4 +35,5 @@ __all__ = [
     "Vtg",
     "checksum",
     "parse_sentence",
+    "position_payload",
 ]
