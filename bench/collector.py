@@ -166,7 +166,7 @@ def bench_influx(workdir: Path, rows: Sequence[StoredReading]) -> None:
         stored = sum(1 for _ in store.query(ReadingQuery()))
         store.close()
         # Baseline: the same lines posted straight to InfluxDB 1.x /write (a second database).
-        server._query("CREATE DATABASE baseline")
+        server.execute("CREATE DATABASE baseline")
         bodies = ["\n".join(to_lines(part)).encode() for part in chunks(rows, per_write)]
         connection = http.client.HTTPConnection("127.0.0.1", server.http_port, timeout=60)
         started = time.perf_counter()

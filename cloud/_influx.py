@@ -54,7 +54,15 @@ class InfluxTimeSeries:
                 record="\n".join(to_lines(readings)),
                 write_precision=WritePrecision.MS,  # type: ignore[arg-type]
             )
-        except (ApiException, urllib3.exceptions.HTTPError, OSError) as exc:
+        except ApiException as exc:
+            if _partial_write(exc):
+                # The rest of the batch is stored; retrying cannot store the refused points
+                # (e.g. older than the bucket's retention) and would block the collector.
+                logger.warning("InfluxDB dropped part of a write", extra={"reason": _reason(exc)})
+                return len(readings)
+            msg = f"writing {len(readings)} readings to {self.url} failed: {_reason(exc)}"
+            raise TransportError(msg) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             msg = f"writing {len(readings)} readings to {self.url} failed: {_reason(exc)}"
             raise TransportError(msg) from exc
         return len(readings)
@@ -124,6 +132,11 @@ class InfluxTimeSeries:
     def close(self) -> None:
         self._writer.close()  # type: ignore[no-untyped-call]
         self._client.close()  # type: ignore[no-untyped-call]
+
+
+def _partial_write(exc: ApiException) -> bool:
+    body = str(exc.body or "")
+    return exc.status in {400, 422} and ("partial write" in body or "retention" in body)
 
 
 def _order(reading: StoredReading) -> tuple[int, str, str, str, str, str]:

@@ -78,7 +78,7 @@ _UNPRINTABLE = {0: "\N{REPLACEMENT CHARACTER}", 10: " ", 13: " "}
 class Ingest:
     """Turns raw messages into a :class:`Batch`; remembers recent (gateway, boot_id, seq) keys."""
 
-    def __init__(self, *, recent_capacity: int = 200_000) -> None:
+    def __init__(self, *, recent_capacity: int = 100_000) -> None:
         self._recent = RecentKeys(recent_capacity)
 
     def accept(self, topic: str, payload: bytes, received_at: int, batch: Batch) -> Outcome:

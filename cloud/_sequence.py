@@ -80,7 +80,7 @@ class RecentKeys:
     remembered; older duplicates are caught by the idempotent stores and the stored sequences.
     """
 
-    def __init__(self, capacity: int = 200_000) -> None:
+    def __init__(self, capacity: int = 100_000) -> None:
         if capacity < 1:
             msg = f"capacity must be positive, got {capacity}"
             raise ValueError(msg)

@@ -1,6 +1,7 @@
 """The storage adapters against their real databases: SQLite, PostgreSQL and InfluxDB."""
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -191,3 +192,18 @@ def test_two_writers_on_postgresql_merge_interleaved_sequences(postgres_url: str
     assert stores[0].gaps() == []
     for store in stores:
         store.close()
+
+
+@pytest.mark.integration
+def test_influx_keeps_the_rest_of_a_write_when_points_are_past_retention(
+    influxdb: InfluxDB,
+) -> None:
+    influxdb.execute(
+        'CREATE RETENTION POLICY "short" ON "hinode" DURATION 1h REPLICATION 1 DEFAULT'
+    )
+    store = open_timeseries(influxdb.url)
+    now = int(time.time() * 1000)
+    fresh = [reading(now - i * 1000) for i in range(5)]
+    assert store.write([*fresh, reading(now - 10 * 3600 * 1000)]) == 6  # not retried forever
+    assert [r.ts for r in store.query(ReadingQuery())] == sorted(r.ts for r in fresh)
+    store.close()

@@ -174,7 +174,7 @@ class InfluxDB:
             self.stop()
             msg = f"influxd did not start: {self.log_path.read_text()[-2000:]}"
             raise RuntimeError(msg) from None
-        self._query(f"CREATE DATABASE {DATABASE}")
+        self.execute(f"CREATE DATABASE {DATABASE}")
         self.compat = V2Compat(self.http_port)
         self.compat.start()
 
@@ -193,7 +193,7 @@ class InfluxDB:
             time.sleep(0.1)
         raise TimeoutError
 
-    def _query(self, statement: str) -> bytes:
+    def execute(self, statement: str) -> bytes:
         connection = http.client.HTTPConnection("127.0.0.1", self.http_port, timeout=30)
         body = urllib.parse.urlencode({"q": statement})
         try:
