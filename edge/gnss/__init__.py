@@ -4,7 +4,8 @@ Pure parts (no I/O): :func:`parse_sentence` (RMC, GGA, VTG, GSA; raises :class:`
 the sentence and field, never anything else) and :class:`FixAssembler` (sentences → one
 ``messages.Fix`` per epoch, or a :class:`NoFix` with the reason, never published as a position).
 Batching: :class:`PositionBatcher` and :func:`position_payload` build ``position/{vehicle}``.
-I/O: :class:`SerialNmeaPort` (pyserial, read timeouts) and :class:`GnssReceiver` (port → readings).
+I/O: :class:`SerialNmeaPort` (pyserial, read timeouts), :class:`GnssReceiver` (port → readings)
+and :class:`VehicleTracker` (one vehicle's loop: receiver → batches → an injected send).
 """
 
 from edge.gnss._assembler import FixAssembler, GnssReading, NoFix
@@ -15,6 +16,7 @@ from edge.gnss._positions import PositionBatcher, position_payload
 from edge.gnss._receiver import GnssReceiver, ReceiverStats
 from edge.gnss._sentences import KNOT_MPS, Gga, Gsa, Rmc, Sentence, Vtg
 from edge.gnss._serial_port import SerialNmeaPort
+from edge.gnss._tracker import SendPositions, VehicleTracker
 
 __all__ = [
     "KNOT_MPS",
@@ -30,8 +32,10 @@ __all__ = [
     "PositionBatcher",
     "ReceiverStats",
     "Rmc",
+    "SendPositions",
     "Sentence",
     "SerialNmeaPort",
+    "VehicleTracker",
     "Vtg",
     "checksum",
     "parse_sentence",

@@ -33,14 +33,16 @@ class GnssReceiver:
 
     async def readings(self) -> AsyncIterator[GnssReading]:
         while True:
-            line = await self.port.read_line()
-            if line is None:
-                self.stats.silent_reads += 1
-                for reading in self.assembler.flush():
-                    yield reading
-                continue
-            for reading in self.accept(line.decode("latin-1")):
+            for reading in await self.poll():
                 yield reading
+
+    async def poll(self) -> list[GnssReading]:
+        """Read one line (or time out): the readings it completes, possibly none."""
+        line = await self.port.read_line()
+        if line is None:
+            self.stats.silent_reads += 1
+            return self.assembler.flush()
+        return self.accept(line.decode("latin-1"))
 
     def accept(self, line: str) -> list[GnssReading]:
         if not line.strip():

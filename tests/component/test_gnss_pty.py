@@ -1,13 +1,22 @@
 """GNSS over a real pty pair: the simulator writes NMEA at 1 Hz, pyserial reads it."""
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from edge.gnss import GnssReceiver, NoFix, SerialNmeaPort
-from messages import Fix, TransportError
-from simulators.vehicles import NmeaPty, city_roads, distance_m, drive_receiver, shuttle_at
+from edge.gnss import GnssReceiver, NoFix, SerialNmeaPort, VehicleTracker
+from messages import Fix, TransportError, VehicleState
+from simulators.vehicles import (
+    NmeaPty,
+    ReceiverEpoch,
+    city_roads,
+    distance_m,
+    drive_receiver,
+    encode_epoch,
+    shuttle_at,
+)
 
 START = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 
@@ -72,3 +81,60 @@ async def test_garbage_on_the_line_is_counted_not_raised() -> None:
 async def test_a_missing_device_is_a_transport_error() -> None:
     with pytest.raises(TransportError, match="cannot open"):
         await SerialNmeaPort("/dev/does-not-exist-gnss", read_timeout_s=0.2).connect()
+
+
+class SteppingClock:
+    """Simulated time that moves one second each time it is read (one epoch per reading)."""
+
+    def __init__(self, start: float) -> None:
+        self._now = start
+
+    def now(self) -> float:
+        self._now += 1.0
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        self._now += seconds
+        await asyncio.sleep(0)
+
+
+async def test_vehicle_tracker_sends_batches_of_valid_fixes() -> None:
+    roads = city_roads()
+    scooter = shuttle_at(roads, "shuttle-2", "station")
+    scooter.drive_to(roads, "station", "city-hall")
+    clock = iter(START + timedelta(seconds=s) for s in range(10_000))
+    batches: list[tuple[list[Fix], VehicleState | None]] = []
+    state = VehicleState(kind="shuttle", battery_pct=80, door_open=False, occupancy=2)
+
+    async def send(fixes: list[Fix], vehicle_state: VehicleState | None) -> None:
+        batches.append((fixes, vehicle_state))
+
+    with NmeaPty() as pty:
+        async with SerialNmeaPort(pty.port_name, read_timeout_s=0.3) as port:
+            await drive_receiver(
+                scooter, pty, now=lambda: next(clock), sleep=lambda _: asyncio.sleep(0), epochs=3
+            )
+            pty.write(
+                encode_epoch(ReceiverEpoch(START + timedelta(seconds=3), 0, 0, 0, 0, has_fix=False))
+            )
+            clock = iter(START + timedelta(seconds=s) for s in range(4, 10_000))
+            await drive_receiver(
+                scooter, pty, now=lambda: next(clock), sleep=lambda _: asyncio.sleep(0), epochs=6
+            )
+            tracker = VehicleTracker(
+                "shuttle-2", port, clock=SteppingClock(START.timestamp()),
+                vehicle_state=lambda: state, interval_ms=3000,
+            )  # fmt: skip
+            task = asyncio.create_task(tracker.run(send))
+            async with asyncio.timeout(10):
+                while sum(len(fixes) for fixes, _ in batches) < 9:
+                    await asyncio.sleep(0.01)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    sent = [fix for fixes, _ in batches for fix in fixes]
+    assert [fix.ts for fix in sent] == [
+        int((START + timedelta(seconds=s)).timestamp() * 1000) for s in range(10) if s != 3
+    ]
+    assert all(vehicle_state == state for _, vehicle_state in batches)
+    assert tracker.batcher.no_fix_epochs == 1
