@@ -18,14 +18,13 @@ from edge.uplink import Connector, SessionSettings, Uplink
 from messages import (
     Clock,
     ContractError,
-    DeviceError,
     DeviceInfo,
     Event,
     EventsPayload,
+    HinodeError,
     Reading,
     StatePayload,
     TelemetryPayload,
-    TransportError,
     encode,
     now_ms,
 )
@@ -171,7 +170,9 @@ class Agent:
             try:
                 async with asyncio.timeout(_POLL_GUARD_S):
                     readings = await driver.poll()
-            except (TransportError, DeviceError, TimeoutError) as exc:
+            except (HinodeError, TimeoutError) as exc:
+                # One device's trouble (no answer, bad frame, failed discovery) never stops the
+                # others; its bus owner reports offline/online once, as events.
                 self.stats.poll_failures += 1
                 log.debug("poll failed", extra={"device": driver.id, "error": str(exc)})
             else:

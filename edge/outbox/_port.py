@@ -4,6 +4,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from messages import HinodeError
+
+
+class OutboxError(HinodeError):
+    """The outbox file cannot be opened or written (a path, permission or disk problem)."""
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxLimits:

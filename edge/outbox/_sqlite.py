@@ -19,6 +19,7 @@ from edge.outbox._port import (
     BatchBuilder,
     DropReport,
     MessageBuilder,
+    OutboxError,
     OutboxLimits,
     OutboxRow,
     Sealed,
@@ -98,7 +99,12 @@ class SqliteOutbox:
         return cls(path, limits, synchronous=synchronous)
 
     async def __aenter__(self) -> Self:
-        await self._run(self._open)
+        try:
+            await self._run(self._open)
+        except (sqlite3.Error, OSError) as exc:
+            self._executor.shutdown(wait=False)
+            msg = f"cannot open the outbox {self.path}: {exc}"
+            raise OutboxError(msg) from None
         log.info(
             "outbox opened",
             extra={"path": str(self.path), "depth": self._rows, "next_seq": self._next_seq},

@@ -10,6 +10,7 @@ import typer
 
 from edge import Agent, check_gateway, load_gateway_config
 from edge.config import GatewayConfig
+from edge.outbox import OutboxError
 from hinode import logs
 from hinode.commands._errors import fail
 from messages import ConfigError, WallClock
@@ -72,6 +73,8 @@ async def _run(config: GatewayConfig) -> None:
         await agent.run()
     except asyncio.CancelledError:
         log.warning("agent did not stop in time; cancelled")
+    except OutboxError as exc:
+        fail(str(exc), code=1)
 
 
 def check(
