@@ -62,6 +62,11 @@ def _read_json(path: Path) -> Any:
         fail(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
 
 
+def _jst(instant: str) -> str:
+    """People read Japan time; the JSON keeps UTC."""
+    return f"{datetime.fromisoformat(instant).astimezone(JST):%m-%d %H:%M}"
+
+
 def _print_json(document: object) -> None:
     typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
@@ -99,21 +104,20 @@ def dispatch_command(
         _print_json(output)
         return
     console = Console()
-    table = Table(title=f"Shuttle dispatch at {document.now.isoformat()}")
-    for column in ("request", "shuttle", "pickup ETA", "drop-off ETA"):
+    table = Table(title=f"Shuttle dispatch at {_jst(document.now.isoformat())} JST")
+    for column in ("request", "shuttle", "pickup", "drop-off"):
         table.add_column(column)
     for row in output["assignments"]:
-        table.add_row(
-            row["request"], row["shuttle"], row["pickup_eta"] or "aboard", row["dropoff_eta"]
-        )
+        pickup = _jst(row["pickup_eta"]) if row["pickup_eta"] else "aboard"
+        table.add_row(row["request"], row["shuttle"], pickup, _jst(row["dropoff_eta"]))
     console.print(table)
     for row in output["unassigned"]:
         line = f"refused {row['request']}: {row['reason']}"
         if row["alternative"]:
             alt = row["alternative"]
             line += (
-                f" — earliest alternative: pickup from {alt['earliest_pickup']}"
-                f" (shuttle {alt['shuttle']}, drop-off {alt['dropoff_eta']})"
+                f"; earliest alternative: pickup from {_jst(alt['earliest_pickup'])}"
+                f" (shuttle {alt['shuttle']}, drop-off {_jst(alt['dropoff_eta'])})"
             )
         console.print(line, markup=False)
 
