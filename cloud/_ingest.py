@@ -168,6 +168,12 @@ def _activity(
     return activity
 
 
+def _count(activity: DeviceActivity, boot_id: str, seq: int, readings: int) -> None:
+    activity.messages += 1
+    activity.readings += readings
+    activity.counted.append((boot_id, seq, readings))
+
+
 def _add_telemetry(where: Topic, body: TelemetryPayload, received_at: int, batch: Batch) -> None:
     site, gateway, device, seq = where.site, body.gateway, body.device, body.seq
     rows = [
@@ -183,8 +189,7 @@ def _add_telemetry(where: Topic, body: TelemetryPayload, received_at: int, batch
         last_ts=max(r.ts for r in rows),
         received_at=received_at,
     )
-    activity.messages += 1
-    activity.readings += len(rows)
+    _count(activity, body.boot_id, body.seq, len(rows))
 
 
 def _add_vitals(where: Topic, body: VitalsPayload, received_at: int, batch: Batch) -> None:
@@ -202,8 +207,7 @@ def _add_vitals(where: Topic, body: VitalsPayload, received_at: int, batch: Batc
         last_ts=max(r.ts for r in rows),
         received_at=received_at,
     )
-    activity.messages += 1
-    activity.readings += len(rows)
+    _count(activity, body.boot_id, body.seq, len(rows))
 
 
 #: Fix fields stored as readings of a vehicle, with the quantity name each is stored under.
@@ -256,8 +260,7 @@ def _add_position(where: Topic, body: PositionPayload, received_at: int, batch: 
     activity = _activity(
         batch, where, vehicle, kind="position", last_ts=last_ts, received_at=received_at
     )
-    activity.messages += 1
-    activity.readings += len(rows)
+    _count(activity, body.boot_id, body.seq, len(rows))
 
 
 def _add_events(where: Topic, body: EventsPayload, received_at: int, batch: Batch) -> None:

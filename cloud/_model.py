@@ -90,6 +90,9 @@ class DeviceActivity:
     messages: int = 0
     readings: int = 0
     online: bool | None = None
+    #: (boot_id, seq, readings) of each message counted, so that a message the stores already
+    #: hold (delivered again after a collector died) is not counted twice.
+    counted: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

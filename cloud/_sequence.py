@@ -17,6 +17,8 @@ class Merged:
     gaps: tuple[SeqRange, ...]
     duplicates: int
     filled: int
+    #: The sequence numbers found already seen.
+    duplicate_seqs: frozenset[int]
     opened: tuple[SeqRange, ...]
 
 
@@ -32,7 +34,7 @@ def merge_sequences(
     """
     open_gaps = sorted((g.first, g.last) for g in gaps)
     opened: list[tuple[int, int]] = []
-    duplicates = 0
+    duplicates: list[int] = []
     filled = 0
     for seq in sorted(seqs):
         if first is None or last is None:
@@ -50,7 +52,7 @@ def merge_sequences(
         else:
             index = bisect_right(open_gaps, seq, key=_start) - 1
             if index < 0 or open_gaps[index][1] < seq:
-                duplicates += 1
+                duplicates.append(seq)
                 continue
             low, high = open_gaps[index]
             filled += 1
@@ -63,8 +65,9 @@ def merge_sequences(
         first=first,
         last=last,
         gaps=tuple(SeqRange(lo, hi) for lo, hi in open_gaps),
-        duplicates=duplicates,
+        duplicates=len(duplicates),
         filled=filled,
+        duplicate_seqs=frozenset(duplicates),
         opened=tuple(SeqRange(lo, hi) for lo, hi in opened),
     )
 

@@ -214,9 +214,10 @@ class SqlStateStore:
             with self._engine.begin() as connection:
                 self._record_dead_letters(connection, update.dead_letters)
                 self._record_gateways(connection, update)
-                self._record_devices(connection, update.devices)
+                report, seen = self._record_sequences(connection, update)
+                self._record_devices(connection, update.devices, seen)
                 self._record_events(connection, update.events)
-                return self._record_sequences(connection, update)
+                return report
         except SQLAlchemyError as exc:
             msg = f"writing state to {self.url} failed: {_one_line(exc)}"
             raise TransportError(msg) from exc
@@ -284,7 +285,10 @@ class SqlStateStore:
         )
 
     def _record_devices(
-        self, connection: Connection, devices: dict[tuple[str, str, str], DeviceActivity]
+        self,
+        connection: Connection,
+        devices: dict[tuple[str, str, str], DeviceActivity],
+        seen: dict[tuple[str, str], frozenset[int]],
     ) -> None:
         if not devices:
             return
@@ -320,11 +324,12 @@ class SqlStateStore:
                     "kind": activity.kind,
                     "last_ts": activity.last_ts,
                     "last_seen": activity.last_seen,
-                    "messages": activity.messages,
-                    "readings": activity.readings,
+                    "messages": messages,
+                    "readings": readings,
                     "online": activity.online,
                 }
                 for (site, gateway, device), activity in sorted(devices.items())
+                for messages, readings in [_new_counts(activity, gateway, seen)]
             ],
         )
 
@@ -349,11 +354,15 @@ class SqlStateStore:
                 ],
             )
 
-    def _record_sequences(self, connection: Connection, update: StateUpdate) -> SequenceReport:
+    def _record_sequences(
+        self, connection: Connection, update: StateUpdate
+    ) -> tuple[SequenceReport, dict[tuple[str, str], frozenset[int]]]:
+        """Merge the batch's sequence numbers; also return those already seen, per key."""
         sequences, gaps = self._t["sequences"], self._t["gaps"]
         duplicates = filled = 0
         opened: list[tuple[str, str, SeqRange]] = []
         open_gaps: dict[tuple[str, str], tuple[SeqRange, ...]] = {}
+        seen: dict[tuple[str, str], frozenset[int]] = {}
         for (site, gateway, boot_id), seqs in sorted(update.sequences.items()):
             key = (sequences.c.gateway == gateway) & (sequences.c.boot_id == boot_id)
             connection.execute(
@@ -417,6 +426,8 @@ class SqlStateStore:
             )
             duplicates += merged.duplicates
             filled += merged.filled
+            if merged.duplicate_seqs:
+                seen[(gateway, boot_id)] = merged.duplicate_seqs
             opened.extend((gateway, boot_id, g) for g in merged.opened)
             open_gaps[(gateway, boot_id)] = tuple(
                 SeqRange(row.first_seq, row.last_seq)
@@ -427,9 +438,10 @@ class SqlStateStore:
                     .limit(REPORTED_GAPS_LIMIT)
                 )
             )
-        return SequenceReport(
+        report = SequenceReport(
             duplicates=duplicates, filled=filled, opened=tuple(opened), open_gaps=open_gaps
         )
+        return report, seen
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -516,6 +528,18 @@ class SqlStateStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _new_counts(
+    activity: DeviceActivity, gateway: str, seen: dict[tuple[str, str], frozenset[int]]
+) -> tuple[int, int]:
+    """Messages and readings of *activity* less those of messages the store had seen before."""
+    again = [
+        readings
+        for boot_id, seq, readings in activity.counted
+        if seq in seen.get((gateway, boot_id), frozenset())
+    ]
+    return activity.messages - len(again), activity.readings - sum(again)
 
 
 def _opened_at(gap: SeqRange, before: dict[SeqRange, tuple[int, int]], now: int) -> int:

@@ -207,3 +207,23 @@ def test_influx_keeps_the_rest_of_a_write_when_points_are_past_retention(
     assert store.write([*fresh, reading(now - 10 * 3600 * 1000)]) == 6  # not retried forever
     assert [r.ts for r in store.query(ReadingQuery())] == sorted(r.ts for r in fresh)
     store.close()
+
+
+def test_a_message_recorded_again_after_a_crash_is_not_counted_twice(
+    state_store: StateStore,
+) -> None:
+    def batch(*seqs: int) -> StateUpdate:
+        update = sequences(*seqs)
+        activity = DeviceActivity(kind="telemetry", last_ts=BASE_TS, last_seen=BASE_TS)
+        for seq in seqs:
+            activity.messages += 1
+            activity.readings += 5
+            activity.counted.append(("b00710ad", seq, 5))
+        update.devices[("site-1", "gw-1", "meter-1")] = activity
+        return update
+
+    state_store.record(batch(1, 2, 3))
+    report = state_store.record(batch(3, 4))  # 3 is delivered again
+    assert report.duplicates == 1
+    (device,) = state_store.devices()
+    assert (device.messages, device.readings) == (4, 20)
