@@ -12,6 +12,7 @@ from cloud import StoredReading, open_state, open_timeseries
 from cloud._model import DeadLetter, StateUpdate
 from hinode.commands.cloud import app
 from tests.support.cloud_messages import BASE_TS
+from tests.support.influxdb import InfluxDB
 
 runner = CliRunner()
 
@@ -113,3 +114,24 @@ def test_run_with_a_bad_config_names_the_file_and_the_setting(tmp_path: Path) ->
     result = runner.invoke(app, ["run", str(config)])
     assert result.exit_code == 2
     assert "broker_url: Extra inputs are not permitted" in result.stderr
+
+
+@pytest.mark.integration
+def test_export_reads_an_influxdb_store_the_same_way(tmp_path: Path, influxdb: InfluxDB) -> None:
+    timeseries = open_timeseries(influxdb.url)
+    timeseries.write(
+        [
+            StoredReading("site-1", "gw-1", "meter-1", "active_power_w", None, BASE_TS + 1, 2.0, 2),
+            StoredReading("site-1", "gw-1", "meter-1", "voltage_v", "l2", BASE_TS, 230.5, 1),
+        ]
+    )
+    timeseries.close()
+    result = runner.invoke(
+        app, ["export", "--data-dir", str(tmp_path), "--store", influxdb.url, "--format", "jsonl"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(r["quantity"], r["phase"], r["ts"], r["seq"]) for r in rows] == [
+        ("voltage_v", "l2", BASE_TS, 1),
+        ("active_power_w", None, BASE_TS + 1, 2),
+    ]
