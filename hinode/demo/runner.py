@@ -5,6 +5,7 @@ import contextlib
 import json
 import logging
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -55,9 +56,15 @@ async def _broker(url: str | None) -> AsyncIterator[tuple[str, Protocol]]:
 
 @asynccontextmanager
 async def _site_simulator(site: SimulatedSite, now: Callable[[], float]) -> AsyncIterator[int]:
+    # A seed per site and device, stable across runs, so that no two sites mirror each other.
     devices = {
-        unit.unit: create_device(unit.model, now=now, load=unit.load, seed=index)
-        for index, unit in enumerate(site.units)
+        unit.unit: create_device(
+            unit.model,
+            now=now,
+            load=unit.load,
+            seed=zlib.crc32(f"{site.site}/{unit.device}".encode()),
+        )
+        for unit in site.units
     }
     async with ModbusSimServer(devices, now=now) as server:
         yield server.port
