@@ -1,6 +1,6 @@
-"""Hinode's cloud side: the collector and its stores.
+"""Hinode's cloud side: the collector and its stores (controllers live in subpackages).
 
-Public API (everything else is private to the package)::
+The collector and storage API (the ``cloud._*`` modules behind it are private)::
 
     from cloud import Collector, open_timeseries, open_state
 
@@ -19,14 +19,20 @@ every collector sees the retained births). It validates each message with ``mess
 drops duplicates by (gateway, boot_id, seq), writes in batches of at most ``batch_max`` messages or
 readings or ``batch_age_s`` seconds, and acknowledges a QoS 1 message only after its batch is in
 both stores. Invalid messages are dead-lettered (topic, payload, reason, time), counted, and
-acknowledged. ``collector.stats`` is a :class:`CollectorStats` (``as_dict()`` for reports);
-``await collector.wait_ready()`` waits for the subscription (``async with`` does it for you).
+acknowledged. ``collector.stats`` is a :class:`CollectorStats` — received, stored_readings,
+duplicates_dropped, invalid, gaps (``gap_list()``), devices (per device: readings, last_ts,
+last_values) — with ``as_dict()`` for reports. ``await collector.wait_ready()`` waits for the
+subscription (``async with`` does it for you); ``collector.protocol`` is then ``"v5"`` or
+``"v311"`` and ``collector.connected`` tells whether the broker connection is up. Run collectors
+that should survive a crash with a fixed ``client_id``: their broker session, and the messages
+they had not yet acknowledged, come back when the same id connects again.
 
 Stores are ``typing.Protocol`` ports — :class:`TimeSeriesStore` (``write``, ``query``,
 ``close``) and :class:`StateStore` (``record``, ``gateways``, ``devices``, ``gaps``,
 ``dead_letters``, ``close``) — and readings are :class:`StoredReading` tuples (site, gateway,
 device, quantity, phase, ts, value, seq, kind). :func:`export_lines` formats a query's readings
-as jsonl or csv; :func:`status_report` gathers what ``hinode cloud status`` shows.
+as jsonl or csv; :func:`status_report` gathers what ``hinode cloud status`` shows;
+:func:`load_config` reads ``hinode cloud run``'s YAML. See docs/storage.md.
 """
 
 from cloud._collector import Collector

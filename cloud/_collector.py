@@ -143,6 +143,8 @@ class Collector:
         await asyncio.wait({ready, self._task}, return_when=asyncio.FIRST_COMPLETED)
         if self._task.done():
             ready.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TransportError):
+                await ready
             self._task.result()
         try:
             ready.result()
