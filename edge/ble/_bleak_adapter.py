@@ -33,6 +33,13 @@ async def _guarded(operation: Awaitable[_T], timeout_s: float, what: str) -> _T:
             return await operation
     except _LINK_ERRORS as error:
         raise BleLinkError(f"{what} failed: {error or type(error).__name__}") from error
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise  # we are being cancelled: let it through
+        # A stack may cancel its own pending requests when a link drops (bumble does): that is
+        # a failed operation, not a request to stop the caller.
+        raise BleLinkError(f"{what} failed: aborted by the Bluetooth stack") from None
 
 
 class BleakConnection:

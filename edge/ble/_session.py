@@ -157,7 +157,7 @@ class DeviceSession:
         self._rng = rng or random.Random()
         self._recent: OrderedDict[bytes, None] = OrderedDict()
         self._last_context_sequence: int | None = None
-        self._online = False
+        self._online: bool | None = None  # unknown until the first attempt: then reported
         self._on_status = on_status
 
     async def run(self) -> None:

@@ -5,7 +5,6 @@ Every simulated device and every gateway adapter is a bumble ``Device`` with its
 and ATT traffic between them in-process.
 """
 
-import asyncio
 import contextlib
 import struct
 from collections.abc import Iterator
@@ -23,7 +22,6 @@ from simulators.ble._devices import SimulatedDevice
 _GENERAL_DISCOVERABLE_NO_BR_EDR = 0x06
 #: The fastest interval the Core specification allows (20 ms): simulated scans end quickly.
 _ADVERTISING_INTERVAL_MS = 20.0
-_RESTART_WAIT_S = 2.0
 
 
 def _addresses() -> Iterator[str]:
@@ -39,12 +37,13 @@ class SimulatedAir:
     def __init__(self) -> None:
         self.link = LocalLink()  # type: ignore[no-untyped-call]  # bumble leaves it untyped
         self.peripherals: dict[str, SimulatedDevice] = {}
-        self._peripheral_devices: dict[str, Device] = {}
+        self._controllers: dict[str, Controller] = {}
         self._devices: list[Device] = []
         self._address_source = _addresses()
 
     def _new_device(self, name: str, address: str) -> Device:
         controller = Controller(name, link=self.link, public_address=address)
+        self._controllers[address] = controller
         device = Device(
             name=name, address=Address(address), host=Host(controller, AsyncPipeSink(controller))
         )
@@ -59,11 +58,6 @@ class SimulatedAir:
         simulator.attach(device)
         await device.power_on()
         self.peripherals[address] = simulator
-        self._peripheral_devices[address] = device
-        await self._advertise(device, simulator)
-        return address
-
-    async def _advertise(self, device: Device, simulator: SimulatedDevice) -> None:
         advertising = AdvertisingData(
             [
                 (AdvertisingData.FLAGS, bytes([_GENERAL_DISCOVERABLE_NO_BR_EDR])),
@@ -81,25 +75,24 @@ class SimulatedAir:
             advertising_interval_min=_ADVERTISING_INTERVAL_MS,
             advertising_interval_max=_ADVERTISING_INTERVAL_MS,
         )
+        return address
 
     async def out_of_range(self, address: str) -> None:
-        """The device is carried away: its links drop and it is no longer seen advertising."""
-        device = self._peripheral_devices[address]
-        simulator = self.peripherals[address]
-        advertising = device.legacy_advertising_set
-        had_links = bool(simulator.connections())
-        await simulator.disconnect_all()
-        # bumble restarts advertising after each lost link (auto_restart) in a task of its own;
-        # stopping before that restart happened would be undone by it.
-        if had_links and advertising is not None:
-            async with asyncio.timeout(_RESTART_WAIT_S):
-                while not advertising.enabled:  # noqa: ASYNC110 - bumble emits no event for it
-                    await asyncio.sleep(0.005)
-        await device.stop_advertising()
+        """The device is carried away: its links drop and nobody hears it any more.
+
+        Its controller moves to a link of its own, so it may go on advertising (bumble restarts
+        advertising after a lost link) without being seen, as a device in another room.
+        """
+        await self.peripherals[address].disconnect_all()
+        controller = self._controllers[address]
+        self.link.remove_controller(controller)
+        controller.link = LocalLink()  # type: ignore[no-untyped-call]  # bumble leaves it untyped
 
     async def back_in_range(self, address: str) -> None:
-        """The device is back: it advertises again (and keeps what it stored meanwhile)."""
-        await self._advertise(self._peripheral_devices[address], self.peripherals[address])
+        """The device is back within reach (it kept what it stored meanwhile)."""
+        controller = self._controllers[address]
+        controller.link = self.link
+        self.link.add_controller(controller)
 
     async def add_adapter(self, address: str | None = None) -> Device:
         """A gateway's Bluetooth adapter (the central side), powered on."""

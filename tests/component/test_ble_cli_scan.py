@@ -1,12 +1,21 @@
 """``hinode ble scan`` over the bumble test stack: what a technician sees in a home."""
 
+import gc
 import json
+from collections.abc import Iterator
 
+import pytest
 from typer.testing import CliRunner
 
 from hinode.commands.ble import app
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def collect_bumble_garbage() -> Iterator[None]:
+    yield
+    gc.collect()  # see tests/component/test_ble_link.py: finalizers run here, not in compile()
 
 
 def test_scan_of_a_simulated_home_lists_one_device_of_each_kind() -> None:

@@ -5,6 +5,7 @@ servers of a BP monitor, a pulse oximeter and a glucose meter. Nothing is mocked
 """
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -45,6 +46,10 @@ async def air() -> AsyncIterator[SimulatedAir]:
     simulated = SimulatedAir()
     yield simulated
     await simulated.close()
+    # bumble leaves cyclic garbage with finalizers; collected here, they cannot run in the
+    # middle of a later compile() (CPython 3.11 then fails with "AST constructor recursion
+    # depth mismatch").
+    gc.collect()
 
 
 async def transport_on(air: SimulatedAir) -> BleakTransport:

@@ -147,7 +147,8 @@ async def test_failed_connects_back_off_then_the_session_serves() -> None:
         await settle()
     assert transport.attempts >= 4
     # Reported once per change, not once per failed attempt.
-    assert changes[:3] == [(True, "connected"), (False, "link lost"), (True, "connected")]
+    assert changes[0] == (False, "AA:BB: connect failed")  # once, not after each attempt
+    assert changes[1:4] == [(True, "connected"), (False, "link lost"), (True, "connected")]
     assert 0.5 <= clock.sleeps[0] <= 1.0
     assert 1.0 <= clock.sleeps[1] <= 2.0
     assert 2.0 <= clock.sleeps[2] <= 4.0
