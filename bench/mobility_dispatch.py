@@ -1,15 +1,15 @@
 """Shuttle dispatch: insertion latency at fleet scale, and what batch re-optimisation adds.
 
 Part 1 builds a busy morning — 30 walking-speed shuttles (6 seats, 5 km/h) spread over a 4 km
-quarter, and 300 open ride requests already offered to them (each inserted online, in arrival
-order). It then times answering one more request (insertion or refusal with the earliest
+quarter, and 300 open ride requests answered online in booking order (each inserted or refused
+at once). It then times answering one more request (insertion or refusal with the earliest
 alternative) for a series of new requests against that standing plan, and prints p50/p95/max
 (target: p95 ≤ 50 ms). Baseline in the same run: the same insertion search re-timing the whole
 route for every candidate position (the obvious O(n³) way), on the same probes.
 
-Part 2 gives the batch re-optimiser the same 300 requests (promised rides may move between
-shuttles, nobody's window may break) and prints its time (target ≤ 5 s) and the share of
-requests served against insertion alone.
+Part 2 runs the batch re-optimiser on that plan (promised rides may move between shuttles,
+nobody's window may break; refused rides are tried again) and prints its time (target ≤ 5 s)
+and the share of requests served against insertion alone.
 
 Run: .venv/bin/python bench/mobility_dispatch.py [--shuttles 30] [--requests 300] [--probes 200]
 """
@@ -18,6 +18,7 @@ import argparse
 import random
 import statistics
 import time
+from dataclasses import replace
 
 from cloud.mobility import (
     DispatchProblem,
@@ -93,17 +94,22 @@ def main() -> None:
     args = parser.parse_args()
 
     problem = busy_morning(args.shuttles, args.requests, seed=1)
+    # Online: requests are answered in the order they are booked, not in pickup order.
+    booking_order = list(problem.requests)
+    random.Random(3).shuffle(booking_order)
+    online = dispatch(replace(problem, requests=()))
     start = time.perf_counter()
-    online = dispatch(problem)
+    for request in booking_order:
+        online, _ = insert_request(online, request)
     building = time.perf_counter() - start
     served = len(online.served())
     stops = sum(len(route.stops) for route in online.routes.values())
     print(
         f"fleet: {args.shuttles} shuttles × 6 seats at {TRAVEL.speed_kmh:g} km/h; "
-        f"{args.requests} open requests, {served} served online, {stops} planned stops"
+        f"{args.requests} requests booked, {served} accepted online, {stops} planned stops"
     )
     print(
-        f"online insertion of all {args.requests}: {building:.2f} s "
+        f"answering all {args.requests} in booking order: {building:.2f} s "
         f"({building / args.requests * 1000:.1f} ms per request)"
     )
 
@@ -152,12 +158,13 @@ def main() -> None:
     batch = reoptimise(online, time_budget_s=args.budget_s)
     took = time.perf_counter() - start
     served_batch = len(batch.served())
+    in_windows = all(route.timing.feasible for route in batch.routes.values())
     promised_kept = online.served() <= batch.served()
     print(f"\nbatch re-optimisation: {took:.2f} s (budget {args.budget_s:g} s, target ≤ 5 s)")
     print(
         f"  served: insertion alone {served}/{args.requests} ({served / args.requests:.0%}), "
         f"after batch {served_batch}/{args.requests} ({served_batch / args.requests:.0%}); "
-        f"every earlier promise kept: {promised_kept}"
+        f"every earlier promise kept: {promised_kept}, every window holds: {in_windows}"
     )
 
 
