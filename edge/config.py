@@ -117,7 +117,8 @@ class BatchingConfig(_Model):
     """How readings of one device are gathered into one telemetry message."""
 
     max_age_s: Annotated[float, Field(ge=0, allow_inf_nan=False)] = 1.0
-    max_readings: Annotated[int, Field(ge=1, le=10_000)] = 500
+    #: A message may exceed this by one poll; the wire allows 10,000 readings per message.
+    max_readings: Annotated[int, Field(ge=1, le=5_000)] = 500
 
 
 class CommandsConfig(_Model):
