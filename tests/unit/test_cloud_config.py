@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from cloud import load_config
+from cloud import load_config, open_timeseries, state_url, timeseries_url
 from messages import ConfigError
 
 
@@ -36,3 +36,17 @@ def test_errors_name_the_file_and_the_setting(tmp_path: Path, text: str, expecte
     assert expected in str(caught.value)
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "missing.yaml")
+
+
+def test_store_urls_pick_the_adapter_and_hide_the_token(tmp_path: Path) -> None:
+    assert timeseries_url(tmp_path) == f"sqlite:///{tmp_path / 'timeseries.sqlite'}"
+    assert state_url(tmp_path) == f"sqlite:///{tmp_path / 'state.sqlite'}"
+    store = open_timeseries("influx://db.example:8086?org=city&bucket=hinode/autogen&token=s3cret")
+    assert "s3cret" not in store.url
+    store.close()
+    with pytest.raises(ConfigError, match="expected sqlite"):
+        open_timeseries("mysql://x/y")
+    with pytest.raises(ConfigError, match="bucket"):
+        open_timeseries("influx://db.example:8086?org=city")
+    with pytest.raises(ConfigError, match="unknown parameters"):
+        open_timeseries("influx://db.example:8086?bucket=b&database=x")
