@@ -6,7 +6,6 @@ from typing import Annotated
 import typer
 
 from hinode.commands._errors import fail
-from hinode.ops import write_grafana
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -19,6 +18,10 @@ def dashboards(
     ),
 ) -> None:
     """Write the Grafana dashboards (JSON) and datasource/dashboard provisioning (YAML)."""
+    # The energy dashboard needs the emission-factor table (scipy and matplotlib come with it):
+    # imported when the command runs, so that every other command starts fast.
+    from hinode.ops import write_grafana  # noqa: PLC0415
+
     try:
         written = write_grafana(out)
     except OSError as exc:

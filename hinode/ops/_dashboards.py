@@ -8,7 +8,6 @@ by the ``site`` variable; PostgreSQL panels read the collector's state tables.
 import datetime as dt
 from typing import Any
 
-from cloud.energy import factor_for
 from hinode.ops._grafana import (
     SITE_FILTER,
     barchart,
@@ -112,6 +111,9 @@ def _per_slot(quantity: str, devices: str, scale: str = "/ 1000") -> str:
 
 
 def energy(today: dt.date | None = None) -> dict[str, Any]:
+    # cloud.energy brings scipy and matplotlib: imported here, not when the CLI starts.
+    from cloud.energy import factor_for  # noqa: PLC0415
+
     choice = factor_for(today or dt.datetime.now(dt.UTC).date())
     factor = choice.factor.basic_kg_per_kwh
     co2_note = (
