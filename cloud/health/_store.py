@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -135,6 +136,15 @@ def _engine(url: str) -> tuple[Engine, str | None]:
         engine = sa.create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
         )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            # WAL as the collector's state has it (same file); NORMAL survives a process crash.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
         return engine, None
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
         plain, schema = _split_schema(url)
@@ -423,13 +433,16 @@ class CareStore:
                 )
             )
 
-    def audit_log(self, *, since: int | None = None, limit: int = 1000) -> list[AuditEntry]:
-        """Audit entries in the order they were written, oldest first."""
+    def audit_log(
+        self, *, since: int | None = None, limit: int = 1000, latest: bool = False
+    ) -> list[AuditEntry]:
+        """Audit entries in the order they were written: the first *limit* (or the last, with
+        *latest*) from *since* on."""
         table = self._t["audit"]
-        statement = sa.select(table).order_by(table.c.id).limit(limit)
+        statement = sa.select(table).order_by(table.c.id.desc() if latest else table.c.id)
         if since is not None:
             statement = statement.where(table.c.at >= since)
-        return [
+        entries = [
             AuditEntry(
                 at=row.at,
                 actor=row.actor,
@@ -441,8 +454,13 @@ class CareStore:
                 granted=row.granted,
                 reason=row.reason,
             )
-            for row in self._rows(statement)
+            for row in self._rows(statement.limit(limit))
         ]
+        return entries[::-1] if latest else entries
+
+    def audit_count(self) -> int:
+        table = self._t["audit"]
+        return int(self._rows(sa.select(sa.func.count()).select_from(table))[0][0])
 
     # -- alerts and notifications ----------------------------------------------------------
 
