@@ -59,6 +59,7 @@ from cloud.mobility._fleet import (
 )
 from cloud.mobility._gbfs import GBFS_VERSION, JST, NoRideZone, SystemInfo
 from cloud.mobility._geo import LatLon, TravelModel, distance_m
+from cloud.mobility._gtfs import BusConnection, Timetable, gtfs_seconds
 from cloud.mobility._insertion import Insertion, Route, best_insertion, best_insertion_into
 from cloud.mobility._mds import MDS_VERSION
 from cloud.mobility._progress import ARRIVAL_RADIUS_M, RideRecord, RouteProgress
@@ -91,6 +92,7 @@ __all__ = [
     "TRANSITIONS",
     "Alternative",
     "Assignment",
+    "BusConnection",
     "DemandProfile",
     "DispatchInput",
     "DispatchInputError",
@@ -123,6 +125,7 @@ __all__ = [
     "ShuttleState",
     "Stop",
     "SystemInfo",
+    "Timetable",
     "TravelModel",
     "Van",
     "VanAction",
@@ -135,6 +138,7 @@ __all__ = [
     "dispatch",
     "dispatch_document",
     "distance_m",
+    "gtfs_seconds",
     "insert_request",
     "iso",
     "nearest_zone",

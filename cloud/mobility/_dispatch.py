@@ -49,6 +49,8 @@ class DispatchProblem:
     travel: TravelModel
     shuttles: tuple[ShuttleState, ...]
     requests: tuple[RideRequest, ...]
+    #: Requests answered before dispatch (e.g. no bus left to catch), not in *requests*.
+    refused: tuple["Refusal", ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +205,7 @@ def dispatch(problem: DispatchProblem) -> DispatchResult:
             routes[insertion.shuttle] = insertion.route
     # Reasons and alternatives against the final plan, so that each offer still holds.
     refusals = [refuse(routes, request, problem.travel, problem.now) for request in refused]
+    refusals += problem.refused
     return DispatchResult(
         problem.now,
         problem.travel,

@@ -1,17 +1,20 @@
 """The ``hinode mobility dispatch`` document: frozen pydantic models, and the result as JSON."""
 
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cloud.mobility._dispatch import (
+    DispatchInputError,
     DispatchProblem,
     DispatchResult,
     PlannedStop,
+    Refusal,
     ShuttleState,
 )
 from cloud.mobility._geo import TravelModel
+from cloud.mobility._gtfs import BusConnection, Timetable
 from cloud.mobility._routes import RideRequest
 
 Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
@@ -38,6 +41,21 @@ class ShuttleIn(_Model):
     plan: Annotated[list[PlanStopIn], Field(max_length=400)] = []
 
 
+class CatchBusIn(_Model):
+    """Drop off in time for the first bus from *stop_id* (in ``stop_times``) one can still make."""
+
+    stop_id: Annotated[str, Field(min_length=1, max_length=255)]
+    departure_after: AwareDatetime | None = None
+
+
+class StopTimeIn(_Model):
+    """One row of GTFS ``stop_times.txt`` (the columns dispatch needs)."""
+
+    trip_id: Annotated[str, Field(min_length=1, max_length=255)]
+    stop_id: Annotated[str, Field(min_length=1, max_length=255)]
+    departure_time: Annotated[str, Field(pattern=r"^\d{1,2}:[0-5]\d:[0-5]\d$")]
+
+
 class RequestIn(_Model):
     id: Ident
     pickup: Position
@@ -47,7 +65,15 @@ class RequestIn(_Model):
     latest_dropoff: AwareDatetime
     #: A bus to catch at the drop-off: arrive at least ``transfer_minutes`` before it leaves.
     bus_departure: AwareDatetime | None = None
+    #: …or a bus from the GTFS table: the first departure the ride can still make.
+    catch_bus: CatchBusIn | None = None
     transfer_minutes: Annotated[float, Field(ge=0, le=60)] = 3.0
+
+    @model_validator(mode="after")
+    def _one_bus(self) -> Self:
+        if self.bus_departure is not None and self.catch_bus is not None:
+            raise ValueError("give bus_departure or catch_bus, not both")
+        return self
 
 
 class DispatchInput(_Model):
@@ -56,11 +82,55 @@ class DispatchInput(_Model):
     detour_factor: Annotated[float, Field(ge=1, le=5)] = 1.3
     shuttles: Annotated[list[ShuttleIn], Field(max_length=1000)]
     requests: Annotated[list[RequestIn], Field(max_length=10_000)]
+    #: GTFS stop_times of the service day (for ``catch_bus``), times from local midnight.
+    stop_times: Annotated[list[StopTimeIn], Field(max_length=200_000)] = []
+    service_date: date | None = None
+    utc_offset_hours: Annotated[float, Field(ge=-12, le=14)] = 9.0
+
+    def timetable(self) -> Timetable:
+        offset = timezone(timedelta(hours=self.utc_offset_hours))
+        day = self.service_date or self.now.astimezone(offset).date()
+        midnight = datetime.combine(day, time(), tzinfo=offset).timestamp()
+        rows = [(row.trip_id, row.stop_id, row.departure_time) for row in self.stop_times]
+        return Timetable(rows, midnight)
+
+    def connections(self) -> dict[str, BusConnection]:
+        """The bus each ``catch_bus`` request is dropped off for (absent: none catchable)."""
+        timetable = self.timetable()
+        travel = TravelModel(self.speed_kmh, self.detour_factor)
+        found: dict[str, BusConnection] = {}
+        for index, request in enumerate(self.requests):
+            if request.catch_bus is None:
+                continue
+            stop_id = request.catch_bus.stop_id
+            if not timetable.serves(stop_id):
+                raise DispatchInputError(
+                    f"requests.{index}.catch_bus.stop_id", f"no departures from {stop_id!r}"
+                )
+            direct = travel.seconds(request.pickup, request.dropoff)
+            soonest = request.earliest_pickup.timestamp() + direct + request.transfer_minutes * 60
+            after = request.catch_bus.departure_after
+            if after is not None:
+                soonest = max(soonest, after.timestamp())
+            connection = timetable.first_departure(stop_id, soonest)
+            if connection is not None:
+                found[request.id] = connection
+        return found
 
     def problem(self) -> DispatchProblem:
+        connections = self.connections()
+        catchable = [r for r in self.requests if r.catch_bus is None or r.id in connections]
         return DispatchProblem(
             now=self.now.timestamp(),
             travel=TravelModel(self.speed_kmh, self.detour_factor),
+            refused=tuple(
+                Refusal(
+                    r.id,
+                    f"no bus from {r.catch_bus.stop_id!r} can be caught on this service day",
+                )
+                for r in self.requests
+                if r.catch_bus is not None and r.id not in connections
+            ),
             shuttles=tuple(
                 ShuttleState(
                     shuttle.id,
@@ -71,14 +141,17 @@ class DispatchInput(_Model):
                 )
                 for shuttle in self.shuttles
             ),
-            requests=tuple(_ride(request) for request in self.requests),
+            requests=tuple(_ride(request, connections.get(request.id)) for request in catchable),
         )
 
 
-def _ride(request: RequestIn) -> RideRequest:
+def _ride(request: RequestIn, connection: BusConnection | None) -> RideRequest:
     latest = request.latest_dropoff.timestamp()
-    if request.bus_departure is not None:
-        latest = min(latest, request.bus_departure.timestamp() - request.transfer_minutes * 60)
+    bus = request.bus_departure.timestamp() if request.bus_departure is not None else None
+    if connection is not None:
+        bus = connection.departure
+    if bus is not None:
+        latest = min(latest, bus - request.transfer_minutes * 60)
     return RideRequest(
         request.id,
         request.pickup,
@@ -103,18 +176,29 @@ def iso(epoch_s: float) -> str:
     return datetime.fromtimestamp(round(epoch_s), UTC).isoformat().replace("+00:00", "Z")
 
 
-def dispatch_document(result: DispatchResult) -> dict[str, Any]:
+def dispatch_document(
+    result: DispatchResult, connections: dict[str, BusConnection] | None = None
+) -> dict[str, Any]:
     """The output of ``hinode mobility dispatch --json``."""
-    return {
-        "assignments": [
-            {
-                "request": a.request,
-                "shuttle": a.shuttle,
-                "pickup_eta": None if a.pickup_eta is None else iso(a.pickup_eta),
-                "dropoff_eta": iso(a.dropoff_eta),
+    connections = connections or {}
+    assignments = []
+    for a in result.assignments():
+        entry: dict[str, Any] = {
+            "request": a.request,
+            "shuttle": a.shuttle,
+            "pickup_eta": None if a.pickup_eta is None else iso(a.pickup_eta),
+            "dropoff_eta": iso(a.dropoff_eta),
+        }
+        bus = connections.get(a.request)
+        if bus is not None:
+            entry["bus"] = {
+                "stop_id": bus.stop_id,
+                "trip_id": bus.trip_id,
+                "departure": iso(bus.departure),
             }
-            for a in result.assignments()
-        ],
+        assignments.append(entry)
+    return {
+        "assignments": assignments,
         "unassigned": [
             {
                 "request": refusal.request,

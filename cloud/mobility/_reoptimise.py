@@ -39,7 +39,8 @@ def reoptimise(
     rebuild_deadline = started + 0.6 * time_budget_s
     travel, now = result.travel, result.now
     promised = set(result.promised) | result.served()
-    refused = [result.requests[r.request] for r in result.refusals]
+    # Refusals without a request (no bus left to catch) cannot be helped by moving rides.
+    refused = [result.requests[r.request] for r in result.refusals if r.request in result.requests]
     movable = [result.requests[rid] for route in result.routes.values() for rid in route.movable()]
     best_routes = dict(result.routes)
     best_score = _score(best_routes, travel, now)

@@ -94,12 +94,13 @@ def dispatch_command(
     except ValidationError as exc:
         fail(describe_validation_error(exc))
     try:
+        connections = document.connections()
         result = dispatch(document.problem())
     except DispatchInputError as exc:
         fail(str(exc))
     if batch:
         result = reoptimise(result, time_budget_s=budget_s)
-    output = dispatch_document(result)
+    output = dispatch_document(result, connections)
     if as_json:
         _print_json(output)
         return
