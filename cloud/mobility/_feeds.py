@@ -80,6 +80,12 @@ class FeedService:
                 return FeedResponse(200, MDS_TYPE, mds_vehicles(fleet, now_ms))
             if parts == ["vehicles", "status"]:
                 return FeedResponse(200, MDS_TYPE, mds_vehicles_status(fleet, now_ms))
+            if len(parts) in (2, 3) and parts[0] == "vehicles" and parts[-1] in fleet.scooters:
+                one = parts[-1]
+                if parts[1:] == [one]:
+                    return FeedResponse(200, MDS_TYPE, mds_vehicles(fleet, now_ms, one))
+                if parts[1:] == ["status", one]:
+                    return FeedResponse(200, MDS_TYPE, mds_vehicles_status(fleet, now_ms, one))
             if parts == ["trips"]:
                 return self._hourly(mds_trips(fleet, _hour(query, "end_time")), query, now_ms)
             if parts == ["telemetry"]:

@@ -45,7 +45,10 @@ def _telemetry(fleet: ScooterFleet, point: MdsTelemetry) -> dict[str, Any]:
     return document
 
 
-def mds_vehicles(fleet: ScooterFleet, at_ms: int, ttl_ms: int = 60_000) -> dict[str, Any]:
+def mds_vehicles(
+    fleet: ScooterFleet, at_ms: int, device_id: str | None = None, ttl_ms: int = 60_000
+) -> dict[str, Any]:
+    """Every vehicle, or the one of ``/vehicles/{device_id}``."""
     kinds = {kind.vehicle_type_id: kind for kind in fleet.types}
     return {
         "version": MDS_VERSION,
@@ -59,16 +62,20 @@ def mds_vehicles(fleet: ScooterFleet, at_ms: int, ttl_ms: int = 60_000) -> dict[
                 "maximum_speed": round(kinds[scooter.vehicle_type_id].max_speed_kmh),
             }
             for _, scooter in sorted(fleet.scooters.items())
+            if device_id is None or scooter.device_id == device_id
         ],
         "last_updated": at_ms,
         "ttl": ttl_ms,
     }
 
 
-def mds_vehicles_status(fleet: ScooterFleet, at_ms: int, ttl_ms: int = 60_000) -> dict[str, Any]:
+def mds_vehicles_status(
+    fleet: ScooterFleet, at_ms: int, device_id: str | None = None, ttl_ms: int = 60_000
+) -> dict[str, Any]:
+    """Every vehicle's last event and telemetry, or one vehicle's."""
     statuses = []
     for _, scooter in sorted(fleet.scooters.items()):
-        if scooter.last_event is None:
+        if scooter.last_event is None or device_id not in (None, scooter.device_id):
             continue
         entry: dict[str, Any] = {
             "device_id": scooter.device_id,

@@ -244,6 +244,18 @@ def test_mds_endpoints_have_the_required_structure(feeds: Any, path: str, schema
     check(MDS_SCHEMAS[schema], document)
 
 
+def test_mds_single_vehicle_endpoints(feeds: Any) -> None:
+    url, fleet = feeds
+    device = sorted(fleet.scooters)[0]
+    _, _, vehicles = fetch(f"{url}/mds/vehicles/{device}")
+    check(MDS_SCHEMAS["vehicles"], vehicles)
+    assert [v["device_id"] for v in vehicles["vehicles"]] == [device]
+    _, _, status = fetch(f"{url}/mds/vehicles/status/{device}")
+    check(MDS_SCHEMAS["vehicles/status"], status)
+    assert [v["device_id"] for v in status["vehicles_status"]] == [device]
+    assert fetch(f"{url}/mds/vehicles/0b6e1c52-0000-4000-8000-00000000dead")[0] == 404
+
+
 def test_mds_hourly_endpoints_have_data_for_a_commuter_hour(feeds: Any) -> None:
     url, _ = feeds
     # Monday 23 November 2026, 08:00 JST = 23:00 UTC the day before.

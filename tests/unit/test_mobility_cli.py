@@ -98,3 +98,22 @@ def test_unreadable_and_malformed_files(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["dispatch", str(broken)])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {broken}: not valid JSON")
+
+
+def test_serve_prints_the_feed_urls_and_stops() -> None:
+    result = CliRunner().invoke(
+        app, ["serve", "--port", "0", "--duration-s", "0.1", "--at", "2026-11-24T07:00:00+09:00"]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("gbfs: http://127.0.0.1:")
+    assert lines[0].endswith("/gbfs/gbfs.json")
+    assert lines[1].startswith("mds: http://127.0.0.1:")
+
+
+def test_serve_refuses_a_time_without_offset() -> None:
+    result = CliRunner().invoke(app, ["serve", "--at", "2026-11-24T07:00:00"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: --at: '2026-11-24T07:00:00' needs a UTC offset, e.g. +09:00"
+    )
