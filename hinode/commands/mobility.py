@@ -146,68 +146,107 @@ def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
+class ScooterCity:
+    """A simulated scooter fleet living through simulated trips; ``advance_to`` moves it on.
+
+    Trips, mid-trip telemetry, trip ends and the night crew's battery swaps (04:00 JST) happen
+    in time order, so the ledger's events are chronological.
+    """
+
+    def __init__(self, start: datetime, *, days: int, scooters: int = 40, seed: int = 7) -> None:
+        roads = city_roads()
+        hubs = tuple(
+            Hub(
+                f"hub-{node}",
+                roads.nodes[node].name,
+                (roads.nodes[node].lat, roads.nodes[node].lon),
+                capacity,
+            )
+            for node, capacity in HUB_NODES
+        )
+        self.fleet = ScooterFleet(
+            provider_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, "scooters.hinode.example")),
+            id_secret=b"hinode-demo-rotation-secret",
+            types=(SCOOTER_TYPE,),
+            hubs=hubs,
+        )
+        rng = random.Random(seed)
+        start = start.astimezone(JST).replace(minute=0, second=0, microsecond=0)
+        for index in range(scooters):
+            hub = hubs[index % len(hubs)]
+            self.fleet.deploy(
+                f"{uuid.uuid5(uuid.NAMESPACE_DNS, f'scooter-{index}.hinode.example')}",
+                f"HN-{index + 1:04d}",
+                SCOOTER_TYPE.vehicle_type_id,
+                hub.position,
+                rng.uniform(50, 100),
+                _ms(start),
+            )
+        self._trips = iter(scooter_trips(roads, start, days * 24, seed=seed))
+        self._next_trip = next(self._trips, None)
+        self._next_swap = start.replace(hour=4) + timedelta(days=1)
+        #: (when, order, action, device, position, battery): telemetry and trip ends to come
+        self._pending: list[tuple[int, int, str, str, tuple[float, float], float]] = []
+        self._order = 0
+        self.unserved_trips = 0
+
+    def advance_to(self, moment: datetime) -> None:
+        until = _ms(moment)
+        while True:
+            candidates = []
+            if self._pending:
+                candidates.append(self._pending[0][0])
+            if self._next_trip is not None:
+                candidates.append(_ms(self._next_trip.start))
+            candidates.append(_ms(self._next_swap))
+            when = min(candidates)
+            if when > until:
+                return
+            if self._pending and self._pending[0][0] == when:
+                _, _, action, device, position, battery = heapq.heappop(self._pending)
+                if action == "end":
+                    self.fleet.end_trip(device, when, position, battery)
+                else:
+                    self.fleet.report(device, when, position, 15 / 3.6, None, battery)
+            elif when == _ms(self._next_swap):
+                self._swap_flat_batteries(when)
+            else:
+                self._start_trip()
+
+    def _swap_flat_batteries(self, when: int) -> None:
+        for device, scooter in self.fleet.scooters.items():
+            if scooter.state == "non_operational":
+                self.fleet.record(device, ("battery_charged",), when, scooter.position, 100)
+        self._next_swap += timedelta(days=1)
+
+    def _start_trip(self) -> None:
+        trip = self._next_trip
+        assert trip is not None
+        self._next_trip = next(self._trips, None)
+        rider = _nearest_rentable(self.fleet, trip.path[0])
+        if rider is None:
+            self.unserved_trips += 1  # no scooter near: what rebalancing should learn about
+            return
+        scooter = self.fleet.scooters[rider]
+        self.fleet.start_trip(rider, _ms(trip.start))
+        battery = max(0.0, scooter.battery_pct - DRAIN_PCT_PER_KM * trip.distance_m / 1000)
+        halfway = _ms(trip.start + (trip.end - trip.start) / 2)
+        middle = trip.path[len(trip.path) // 2]
+        for when, action, position, level in (
+            (halfway, "telemetry", middle, (scooter.battery_pct + battery) / 2),
+            (_ms(trip.end), "end", trip.path[-1], battery),
+        ):
+            self._order += 1
+            heapq.heappush(self._pending, (when, self._order, action, rider, position, level))
+
+
 def scooter_city(
     at: datetime, *, days: int = 28, scooters: int = 40, seed: int = 7
 ) -> ScooterFleet:
     """The simulated fleet as it stands at *at*, after *days* of simulated trips."""
-    roads = city_roads()
-    hubs = tuple(
-        Hub(
-            f"hub-{node}",
-            roads.nodes[node].name,
-            (roads.nodes[node].lat, roads.nodes[node].lon),
-            capacity,
-        )
-        for node, capacity in HUB_NODES
-    )
-    fleet = ScooterFleet(
-        provider_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, "scooters.hinode.example")),
-        id_secret=b"hinode-demo-rotation-secret",
-        types=(SCOOTER_TYPE,),
-        hubs=hubs,
-    )
-    rng = random.Random(seed)
-    start = (at - timedelta(days=days)).astimezone(JST).replace(minute=0, second=0, microsecond=0)
-    for index in range(scooters):
-        hub = hubs[index % len(hubs)]
-        fleet.deploy(
-            f"{uuid.uuid5(uuid.NAMESPACE_DNS, f'scooter-{index}.hinode.example')}",
-            f"HN-{index + 1:04d}",
-            SCOOTER_TYPE.vehicle_type_id,
-            hub.position,
-            rng.uniform(50, 100),
-            _ms(start),
-        )
-    ends: list[tuple[int, str, tuple[float, float], float]] = []
-    next_swap = start.replace(hour=4) + timedelta(days=1)
-    for trip in scooter_trips(roads, start, days * 24, seed=seed):
-        if trip.end > at:
-            continue
-        while ends and ends[0][0] <= _ms(trip.start):
-            ended_at, device, position, battery = heapq.heappop(ends)
-            fleet.end_trip(device, ended_at, position, battery)
-        while next_swap <= trip.start:  # the night crew swaps every flat battery
-            for device, scooter in fleet.scooters.items():
-                if scooter.state == "non_operational":
-                    fleet.record(
-                        device, ("battery_charged",), _ms(next_swap), scooter.position, 100
-                    )
-            next_swap += timedelta(days=1)
-        rider = _nearest_rentable(fleet, trip.path[0])
-        if rider is None:
-            continue  # no scooter near enough: demand the rebalancing should learn about
-        scooter = fleet.scooters[rider]
-        fleet.start_trip(rider, _ms(trip.start))
-        middle = trip.path[len(trip.path) // 2]
-        halfway = trip.start + (trip.end - trip.start) / 2
-        battery = max(0.0, scooter.battery_pct - DRAIN_PCT_PER_KM * trip.distance_m / 1000)
-        halfway_pct = (scooter.battery_pct + battery) / 2
-        fleet.report(rider, _ms(halfway), middle, 15 / 3.6, None, halfway_pct)
-        heapq.heappush(ends, (_ms(trip.end), rider, trip.path[-1], battery))
-    for ended_at, device, position, battery in sorted(ends):
-        if ended_at <= _ms(at):
-            fleet.end_trip(device, ended_at, position, battery)
-    return fleet
+    city = ScooterCity(at - timedelta(days=days), days=days + 1, scooters=scooters, seed=seed)
+    city.advance_to(at)
+    return city.fleet
 
 
 def _nearest_rentable(fleet: ScooterFleet, position: tuple[float, float]) -> str | None:
@@ -254,32 +293,46 @@ def serve_command(
     at: Annotated[
         str | None, typer.Option("--at", help="Simulated instant (ISO 8601); default now.")
     ] = None,
+    speed: Annotated[
+        float, typer.Option(min=0.0, max=3600.0, help="Simulated seconds per real second.")
+    ] = 1.0,
     duration_s: Annotated[
         float | None, typer.Option("--duration-s", min=0.0, help="Stop after this long.")
     ] = None,
 ) -> None:
-    """Serve the simulated scooter fleet as GBFS 3.0 and MDS 2.0 feeds over HTTP."""
+    """Serve a simulated scooter fleet, living on from --at, as GBFS 3.0 and MDS 2.0 feeds."""
     moment = _instant(at, "--at")
-    fleet = scooter_city(moment)
+    history_days = 28
+    city = ScooterCity(moment - timedelta(days=history_days), days=history_days + 2)
+    city.advance_to(moment)
     started = time.monotonic()
 
-    def now_ms() -> int:
-        return _ms(moment) + int((time.monotonic() - started) * 1000)
+    def simulated_now() -> datetime:
+        return moment + timedelta(seconds=(time.monotonic() - started) * speed)
 
+    lock = threading.Lock()
+    service = FeedService(city.fleet, SYSTEM, "", NO_RIDE_ZONES)
     try:
-        server_service = FeedService(fleet, SYSTEM, "", NO_RIDE_ZONES)
-        server = FeedServer(server_service, now_ms, host=host, port=port)
+        server = FeedServer(service, lambda: _ms(simulated_now()), host=host, port=port, lock=lock)
     except OSError as exc:
         fail(f"--port: cannot listen on {host}:{port}: {exc.strerror or exc}")
-    server_service.base_url = server.url
+    service.base_url = server.url
+    stop = threading.Event()
+
+    def live() -> None:
+        while not stop.wait(1.0):
+            with lock:
+                city.advance_to(simulated_now())
+
+    runner = threading.Thread(target=live, name="scooter-city", daemon=True)
     with server:
-        for name, url in server_service.urls().items():
+        runner.start()
+        for name, url in service.urls().items():
             typer.echo(f"{name}: {url}")
         with contextlib.suppress(KeyboardInterrupt):
-            if duration_s is None:
-                threading.Event().wait()
-            else:
-                time.sleep(duration_s)
+            stop.wait(duration_s)
+        stop.set()
+        runner.join(timeout=5)
 
 
 @app.command("rebalance")
