@@ -209,4 +209,9 @@ def _refusal(decisions: dict[str, Decision], kind: str | None) -> Decision:
         return decisions[kind]
     reasons = sorted({decision.reason for decision in decisions.values()})
     # One reason for all kinds (no relationship, wrong view, unknown subject) says it all.
-    return Decision(granted=False, reason=reasons[0] if len(reasons) == 1 else "; ".join(reasons))
+    if len(reasons) == 1:
+        return Decision(granted=False, reason=reasons[0])
+    # Otherwise the consents that exist but do not count tell why; the rest had none.
+    telling = [reason for reason in reasons if not reason.startswith("no consent for ")]
+    rest = "no consent for the other kinds" if len(telling) < len(reasons) else None
+    return Decision(granted=False, reason="; ".join([*telling, *([rest] if rest else [])]))
