@@ -326,6 +326,7 @@ def serve(
                 host=host,
                 port=port,
                 log_level="info",
+                access_log=False,  # the audit log records every access, with its reason
                 timeout_keep_alive=5,
                 timeout_graceful_shutdown=10,
             )
