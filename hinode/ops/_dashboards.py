@@ -273,6 +273,19 @@ def care_operations() -> dict[str, Any]:
             "Observations in range",
             influxql(f'SELECT count("seq") FROM "vitals" WHERE {_where()}'),
         ),
+        stat(
+            "Care alerts raised in range",
+            sql(f"SELECT count(*) AS alerts FROM care_alert_counts WHERE raised_at {IN_RANGE}"),
+            description="Alerts of the care service's rules; who and what value stay in it.",
+        ),
+        table(
+            "Care alerts by rule",
+            sql(
+                "SELECT rule, kind, count(*) AS alerts, to_timestamp(max(raised_at) / 1000.0) "
+                f"AS latest FROM care_alert_counts WHERE raised_at {IN_RANGE} "
+                "GROUP BY rule, kind ORDER BY alerts DESC"
+            ),
+        ),
         table(
             "Care gateways",
             sql(
@@ -281,7 +294,7 @@ def care_operations() -> dict[str, Any]:
                 "WHERE EXISTS (SELECT 1 FROM devices d WHERE d.gateway = g.gateway "
                 "AND d.kind = 'vitals') ORDER BY g.online NULLS FIRST, g.site"
             ),
-            width=18,
+            width=24,
         ),
         table(
             "Device events at care gateways",

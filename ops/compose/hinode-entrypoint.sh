@@ -1,5 +1,5 @@
 #!/bin/sh
-# Entry point of the hinode image. `collector` and `ev-controller` get their configuration from
+# Entry point of the hinode image. `collector`, `care-api` and `ev-controller` get their settings from
 # the environment and Docker secrets (never from the image or the compose file); anything else
 # is passed to the `hinode` command as it is.
 set -eu
@@ -42,6 +42,14 @@ state: $(state_url)
 log_level: ${HINODE_LOG_LEVEL:-info}
 CONFIG
     exec hinode cloud run "$config" "$@"
+    ;;
+care-api)
+    shift
+    # Care state in its own schema, which Grafana's database role cannot read.
+    exec hinode care serve --data-dir "${HINODE_DATA_DIR:-/var/lib/hinode}" \
+        --state "${HINODE_CARE_STATE:-$(state_url)?schema=care}" \
+        --store "${HINODE_STORE:-influx://influxdb:8086?org=${INFLUXDB_ORG:-hinode}&bucket=${INFLUXDB_BUCKET:-hinode}}" \
+        --host 0.0.0.0 --port "${HINODE_CARE_PORT:-8470}" "$@"
     ;;
 ev-controller)
     shift

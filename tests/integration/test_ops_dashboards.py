@@ -10,12 +10,14 @@ import re
 import time
 import urllib.parse
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from cloud import Batch, Ingest, open_state, open_timeseries
+from cloud.health import Alert, CareStore
 from hinode.ops import all_dashboards
 from hinode.ops._grafana import INFLUX_UID, POSTGRES_UID
 from messages import (
@@ -41,6 +43,8 @@ from messages.topics import (
 from tests.support.influxdb import DATABASE, InfluxDB
 
 pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
 
 BOOT = "0badcafe"
 MINUTES = 150
@@ -140,7 +144,32 @@ def loaded(influxdb: InfluxDB, postgres_url: str) -> tuple[InfluxDB, str]:
     finally:
         timeseries.close()
         state.close()
+    _care_alert(postgres_url, now)
     return influxdb, postgres_url
+
+
+def _care_alert(postgres_url: str, now: int) -> None:
+    """One alert in the care service's store, and Grafana's view of it (as operations make it)."""
+    care = CareStore(postgres_url)
+    try:
+        alert = Alert("person-1", "spo2_low", "spo2", "spo2_pct", now - 60_000, 88.0, 90.0, "low")
+        care.add_alerts([alert], now)
+    finally:
+        care.close()
+    base, schema = postgres_url.split("?schema=")
+    view = (REPO / "ops" / "compose" / "postgres" / "care-alert-counts.sql").read_text()
+    statements = [
+        statement.replace("public.", f'"{schema}".').replace("care.", f'"{schema}".')
+        for statement in view.split(";")
+        if "CREATE" in statement
+    ]
+    engine = sa.create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(sa.text(statement))
+    finally:
+        engine.dispose()
 
 
 def _influxql(influxdb: InfluxDB, query: str) -> list[dict[str, Any]]:

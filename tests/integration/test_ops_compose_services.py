@@ -1,0 +1,145 @@
+"""Compose services and init scripts run without Docker: the care API through the image's entry
+point, and PostgreSQL's first-start script giving Grafana a read-only, care-blind role."""
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import POSTGRES_URL
+from tests.support.ports import free_port, wait_port
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_DIR = REPO / "ops" / "compose"
+READER = "grafana_reader"
+
+WRAPPER = """#!{python}
+# `hinode` with every command group mounted, also those hinode/cli.py does not mount yet.
+from hinode.cli import app
+from hinode.commands import care
+
+if "care" not in {{group.name for group in app.registered_groups}}:
+    app.add_typer(care.app, name="care")
+app()
+"""
+
+
+def _hinode_on_path(directory: Path) -> str:
+    directory.mkdir()
+    wrapper = directory / "hinode"
+    wrapper.write_text(WRAPPER.format(python=sys.executable))
+    wrapper.chmod(0o755)
+    return f"{directory}:{os.environ['PATH']}"
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()
+        try:
+            wait_port(port, timeout=0.5)
+        except TimeoutError:
+            continue
+        return
+    raise AssertionError(log.read_text())
+
+
+def test_care_api_service_starts_through_the_entrypoint(tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "HINODE_CARE_STATE": f"sqlite:///{tmp_path / 'care.sqlite'}",
+        "HINODE_STORE": f"sqlite:///{tmp_path / 'timeseries.sqlite'}",
+        "HINODE_DATA_DIR": str(tmp_path),
+        "HINODE_CARE_PORT": str(port),
+        "PATH": _hinode_on_path(tmp_path / "bin"),
+    }
+    with (tmp_path / "care.log").open("wb") as log:
+        process = subprocess.Popen(
+            ["sh", str(COMPOSE_DIR / "hinode-entrypoint.sh"), "care-api", "--alert-interval", "0"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_listening(process, port, tmp_path / "care.log")
+        # The compose healthcheck's request.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/docs", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture
+def fresh_database() -> Iterator[str]:
+    name = f"hinode_init_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(
+        POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1),
+        isolation_level="AUTOCOMMIT",
+    )
+    with admin.connect() as connection:
+        connection.execute(sa.text(f"DROP ROLE IF EXISTS {READER}"))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield name
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f"DROP ROLE IF EXISTS {READER}"))
+    admin.dispose()
+
+
+def test_postgres_init_gives_grafana_a_read_only_role_blind_to_care(fresh_database: str) -> None:
+    env = {
+        **os.environ,
+        "PGHOST": "127.0.0.1",
+        "POSTGRES_USER": "postgres",
+        "POSTGRES_DB": fresh_database,
+        "GRAFANA_POSTGRES_USER": READER,
+        "GRAFANA_POSTGRES_PASSWORD": "reader-password",
+    }
+    script = COMPOSE_DIR / "postgres-init" / "10-grafana-reader.sh"
+    subprocess.run(["bash", str(script)], env=env, check=True, timeout=30, capture_output=True)
+    base = POSTGRES_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    owner = sa.create_engine(f"{base}/{fresh_database}")
+    with owner.begin() as connection:  # what the collector and the care API create later
+        connection.execute(sa.text("CREATE TABLE public.gateways (gateway text)"))
+        connection.execute(sa.text("INSERT INTO public.gateways VALUES ('gw-1')"))
+        connection.execute(
+            sa.text(
+                "CREATE TABLE care.care_alerts (person text, rule text, kind text, raised_at int8)"
+            )
+        )
+        connection.execute(sa.text("INSERT INTO care.care_alerts VALUES ('p-1', 'r', 'k', 1)"))
+        view = (COMPOSE_DIR / "postgres" / "care-alert-counts.sql").read_text()
+        for statement in view.split(";"):
+            if (
+                statement.strip() and not statement.strip().startswith("--")
+            ) or "CREATE" in statement:
+                connection.execute(sa.text(statement))
+    owner.dispose()
+    reader = sa.create_engine(
+        f"{base.replace('postgres@', f'{READER}:reader-password@')}/{fresh_database}"
+    )
+    try:
+        with reader.connect() as connection:
+            assert connection.execute(sa.text("SELECT gateway FROM gateways")).scalar() == "gw-1"
+            assert (
+                connection.execute(sa.text("SELECT count(*) FROM care_alert_counts")).scalar() == 1
+            )
+        for forbidden in (
+            "SELECT person FROM care.care_alerts",
+            "INSERT INTO gateways VALUES ('forged')",
+        ):
+            with reader.connect() as connection, pytest.raises(sa.exc.ProgrammingError):
+                connection.execute(sa.text(forbidden))
+    finally:
+        reader.dispose()
