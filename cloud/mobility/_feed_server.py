@@ -1,6 +1,7 @@
 """The feeds over HTTP: a thin stdlib adapter around :class:`FeedService` (this package's I/O)."""
 
 import json
+import logging
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -8,7 +9,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
-from cloud.mobility._feeds import FeedService
+from cloud.mobility._feeds import FeedResponse, FeedService
+
+logger = logging.getLogger(__name__)
 
 #: A client that sends nothing for this long is dropped.
 REQUEST_TIMEOUT_S = 10.0
@@ -38,8 +41,13 @@ class FeedServer:
 
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
-                with guard:
-                    response = service.respond(url.path, dict(parse_qsl(url.query)), now_ms())
+                try:
+                    with guard:
+                        response = service.respond(url.path, dict(parse_qsl(url.query)), now_ms())
+                except Exception:
+                    # One bad document must not take the feed down; the reason goes to the log.
+                    logger.exception("feed %s failed", url.path)
+                    response = FeedResponse(500, "application/json", {"error": "internal error"})
                 body = json.dumps(response.document, ensure_ascii=False).encode("utf-8")
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.content_type)

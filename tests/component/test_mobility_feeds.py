@@ -299,3 +299,18 @@ def test_vehicle_id_is_rotated_after_each_trip() -> None:
     other = ScooterFleet(fleet.provider_id, b"other-secret", fleet.types, fleet.hubs)
     other.deploy(device, "HN-0001", "k1", hub.position, 90, start)
     assert other.gbfs_vehicle_id(device) != seen[0]  # unlinkable without the secret
+
+
+def test_a_failing_document_is_a_500_not_a_dead_server(caplog: pytest.LogCaptureFixture) -> None:
+    class Broken(FeedService):
+        def respond(self, path: str, query: dict[str, str], now_ms: int) -> Any:
+            if path == "/boom":
+                raise RuntimeError("boom")
+            return super().respond(path, query, now_ms)
+
+    fleet = scooter_city(AT, days=1)
+    service = Broken(fleet, SYSTEM, "", NO_RIDE_ZONES)
+    with FeedServer(service, lambda: int(AT.timestamp() * 1000)) as server:
+        assert fetch(f"{server.url}/boom")[0] == 500
+        assert fetch(f"{server.url}/gbfs/gbfs.json")[0] == 200
+    assert "feed /boom failed" in caplog.text
