@@ -10,15 +10,32 @@ Public interface::
         "sdm630", "sdm120", "em24", "sunspec_inverter", "sunspec_meter",
         "abb_terra_ac", "phoenix_charx", "keba_p30"
 
-    create_device(model, *, now, load="factory", seed=0, unit_max_current_a=32.0)
+    create_device(model, *, now, load="factory", seed=0, unit_max_current_a=32.0,
+                  peak_w=None, rated_w=None, behind_the_meter=())
         -> SimulatedDevice
         now: Callable[[], float] giving epoch seconds. load ("factory" | "home" | "public")
-        picks a meter's demand curve. seed fixes weather, noise and commuters' cars.
-        unit_max_current_a caps a charger below 32 A. ValueError on a bad model or option.
+        picks a meter's demand curve, peak_w its peak demand in W (default per load kind
+        and phases: factory 45 kW, home 6 kW, public 30 kW on three phases). seed fixes
+        weather, noise and commuters' cars. unit_max_current_a caps a charger below 32 A.
+        rated_w sizes an inverter (default 10 kW, at most 30 kW). behind_the_meter (meters
+        only): inverters and chargers behind this meter, which then measures the site's
+        connection point (see below). ValueError on a bad model or option.
+
+    is_day_off(day: datetime.date) -> bool   the simulators' calendar: weekends, Japanese
+                                             holidays and the New Year closure (29 Dec–3 Jan)
 
     SimulatedDevice                          one Modbus unit
         model: str
         update(now: float) -> None           advance physics to now, refresh registers
+        advance_to(now: float) -> None       advance physics only (registers render on the
+                                             next read)
+        forecast_power_w(t: float) -> float  the device's own curve at any t, state untouched:
+                                             a meter's own load (without what is behind it),
+                                             an inverter's production (positive), 0 for a
+                                             charger (its draw depends on its controller)
+        ac_exchange(t) -> ((P, Q), (P, Q), (P, Q)) | None
+                                             what an inverter or charger draws per phase
+                                             (W, var; negative P feeds in); None for meters
         truth() -> dict[(quantity, phase), float]
             what the device shows, as a correct reader decodes it after scaling, in
             canonical units: active_power_w, reactive_power_var, apparent_power_va,
@@ -72,11 +89,18 @@ Behaviour a reader should know:
   16:30–19:00, 8–30 kWh, mostly single-phase). A charger device's ``charge_point`` takes over
   by hand: ``connect_vehicle(now, energy_wh=..., max_current_a=32.0, phases=3)`` and
   ``disconnect_vehicle()``.
-* Meters measure site demand (import); no meter exports. The inverter's WMax (model 121) is
-  writable and caps its output.
+* A meter on its own measures its site's demand (import). With ``behind_the_meter`` it is the
+  connection-point meter: its own load + what the chargers behind it draw − what the inverters
+  behind it feed in, per phase (P and Q add; V is the meter's, I and PF follow from P and Q).
+  When PV exceeds the rest it exports: active power and power factor turn negative and
+  energy_export_wh counts up. Reading the meter advances the devices behind it to the same
+  instant (their own registers render on their next read), and it integrates in 1-minute
+  steps, since chargers switch within one. The inverter's WMax (model 121) is writable and
+  caps its output.
 * Devices with the same model, load and seed behave identically: give each its own seed.
 """
 
+from simulators.modbus._calendar import is_day_off
 from simulators.modbus._device import SimulatedDevice
 from simulators.modbus._factory import MODELS, create_device
 from simulators.modbus._nullmodem import NullModem
@@ -90,4 +114,5 @@ __all__ = [
     "NullModem",
     "SimulatedDevice",
     "create_device",
+    "is_day_off",
 ]

@@ -189,6 +189,18 @@ class ChargePoint:
             voltages[2] * currents[2] * CHARGING_POWER_FACTOR,
         )
 
+    def exchange(
+        self, t: float
+    ) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
+        """(active W, reactive var) drawn on each phase, as the site's meter sees the charger."""
+        reactive_per_watt = math.tan(math.acos(CHARGING_POWER_FACTOR))
+        first, second, third = self.phase_powers_w(t)
+        return (
+            (first, first * reactive_per_watt),
+            (second, second * reactive_per_watt),
+            (third, third * reactive_per_watt),
+        )
+
     def state(self, t: float) -> int:
         """IEC 61851 state: A no car, B connected and not drawing, C charging."""
         if self._visit is None:

@@ -7,6 +7,9 @@ from simulators.modbus._registers import ModbusError, Point, RegisterImage, Tabl
 
 TruthKey = tuple[str, str | None]
 PHASES = ("l1", "l2", "l3")
+#: What a device draws from its site's supply on one phase: (active W, reactive var), positive
+#: when consuming; a generator's active power is negative.
+PhaseExchange = tuple[float, float]
 
 # Physics advances in steps of at most this many seconds, so a fast clock (an hour between two
 # polls) still integrates energy along the load curve rather than across it. Load and sun change
@@ -40,6 +43,15 @@ class SimulatedDevice(abc.ABC):
 
     def update(self, now: float) -> None:
         """Advance physics to *now* (never backwards) and refresh the registers."""
+        self.advance_to(now)
+        self._refresh()
+
+    def advance_to(self, now: float) -> None:
+        """Advance physics to *now* (never backwards); the registers render on the next read.
+
+        A site meter calls this on the devices behind it, so that it measures them at its own
+        instant without re-rendering their registers in the middle of someone's poll.
+        """
         if now > self._time:
             start = self._time
             while start < now:
@@ -48,7 +60,21 @@ class SimulatedDevice(abc.ABC):
                 start = end
             self._time = now
             self._stale = True
-        self._refresh()
+
+    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange] | None:
+        """What the device draws from its site's supply per phase at *t* (state as of its last
+        advance), or None for a device that is no load or source of its own (a meter)."""
+        del t
+        return None
+
+    def forecast_power_w(self, t: float) -> float:
+        """The power the device's own curves give at any *t*, without touching its state.
+
+        A meter's own load (without the devices behind it), an inverter's production (positive,
+        under its present WMax); 0 for a charger, whose draw depends on who controls it.
+        """
+        del t
+        return 0.0
 
     def _refresh(self) -> None:
         """Render the registers if anything changed since they were last rendered."""

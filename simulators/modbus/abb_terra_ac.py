@@ -18,7 +18,7 @@ from simulators.modbus._charger import (
     ChargePoint,
     accepted_limit,
 )
-from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
+from simulators.modbus._device import PHASES, STATEFUL_STEP_S, PhaseExchange, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
 
@@ -72,6 +72,9 @@ class AbbTerraAc(SimulatedDevice):
 
     def _advance(self, start: float, end: float) -> None:
         self.charge_point.advance(start, end)
+
+    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange]:
+        return self.charge_point.exchange(t)
 
     def received(self, now: float) -> None:
         # Any Modbus message counts as communication for the Terra AC's watchdog.

@@ -11,7 +11,7 @@ holds the high word of V L3-L1 ("limited to a word at a time" in the protocol). 
 "PFA, PFB & X models" protocol moves the registers after 0x002D; it is not simulated.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from simulators.modbus._device import PHASES, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
@@ -77,13 +77,32 @@ class Em24(SimulatedDevice):
 
     model = "em24"
 
-    def __init__(self, *, now: Callable[[], float], load: str, seed: int) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float],
+        load: str,
+        seed: int,
+        peak_w: float | None = None,
+        behind_the_meter: Sequence[SimulatedDevice] = (),
+    ) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.site = SiteDemand(load=load, phases=3, seed=seed, start=self.time)
+        self.site = SiteDemand(
+            load=load,
+            phases=3,
+            seed=seed,
+            start=self.time,
+            peak_w=peak_w,
+            behind=behind_the_meter,
+        )
+        self.max_step_s = self.site.step_s or self.max_step_s
         self._settings = {PHASE_CONFIG.address: 0, APPLICATION.address: APPLICATION_H}
 
     def _advance(self, start: float, end: float) -> None:
         self.site.advance(start, end)
+
+    def forecast_power_w(self, t: float) -> float:
+        return self.site.curve.power_w(t)
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         if address == IDENTIFICATION_ADDRESS and count == 1:

@@ -18,7 +18,7 @@ from simulators.modbus._charger import (
     ChargePoint,
     accepted_limit,
 )
-from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
+from simulators.modbus._device import PHASES, STATEFUL_STEP_S, PhaseExchange, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
 
@@ -100,6 +100,9 @@ class KebaP30(SimulatedDevice):
 
     def _advance(self, start: float, end: float) -> None:
         self.charge_point.advance(start, end)
+
+    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange]:
+        return self.charge_point.exchange(t)
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         # One 32-bit value per request, exactly as the programmers guide demands.

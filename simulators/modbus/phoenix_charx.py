@@ -18,7 +18,7 @@ from simulators.modbus._charger import (
     ChargePoint,
     accepted_limit,
 )
-from simulators.modbus._device import PHASES, STATEFUL_STEP_S, SimulatedDevice
+from simulators.modbus._device import PHASES, STATEFUL_STEP_S, PhaseExchange, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
 
 POINT_BASE = 1000  # charging point 1
@@ -74,6 +74,9 @@ class PhoenixCharx(SimulatedDevice):
 
     def _advance(self, start: float, end: float) -> None:
         self.charge_point.advance(start, end)
+
+    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange]:
+        return self.charge_point.exchange(t)
 
     def _write(self, address: int, values: list[int]) -> ModbusError | None:
         if len(values) != 1:

@@ -5,7 +5,7 @@ float32, high word first; holding registers for setup), as reproduced in peufeu2
 grugbus/devices/Eastron_SDM120.csv. Energies in kWh/kVArh.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from simulators.modbus._device import SimulatedDevice
 from simulators.modbus._registers import Point, Table
@@ -40,12 +40,31 @@ class Sdm120(SimulatedDevice):
 
     model = "sdm120"
 
-    def __init__(self, *, now: Callable[[], float], load: str, seed: int) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float],
+        load: str,
+        seed: int,
+        peak_w: float | None = None,
+        behind_the_meter: Sequence[SimulatedDevice] = (),
+    ) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.site = SiteDemand(load=load, phases=1, seed=seed, start=self.time)
+        self.site = SiteDemand(
+            load=load,
+            phases=1,
+            seed=seed,
+            start=self.time,
+            peak_w=peak_w,
+            behind=behind_the_meter,
+        )
+        self.max_step_s = self.site.step_s or self.max_step_s
 
     def _advance(self, start: float, end: float) -> None:
         self.site.advance(start, end)
+
+    def forecast_power_w(self, t: float) -> float:
+        return self.site.curve.power_w(t)
 
     def _render(self, t: float) -> None:
         snapshot = self.site.snapshot(t)

@@ -7,7 +7,7 @@ kWh/kVArh, powers in W/VA/VAr, PF unitless, angles in degrees.
 """
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from simulators.modbus._device import PHASES, SimulatedDevice
 from simulators.modbus._registers import Point, Table
@@ -61,12 +61,31 @@ class Sdm630(SimulatedDevice):
 
     model = "sdm630"
 
-    def __init__(self, *, now: Callable[[], float], load: str, seed: int) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float],
+        load: str,
+        seed: int,
+        peak_w: float | None = None,
+        behind_the_meter: Sequence[SimulatedDevice] = (),
+    ) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.site = SiteDemand(load=load, phases=3, seed=seed, start=self.time)
+        self.site = SiteDemand(
+            load=load,
+            phases=3,
+            seed=seed,
+            start=self.time,
+            peak_w=peak_w,
+            behind=behind_the_meter,
+        )
+        self.max_step_s = self.site.step_s or self.max_step_s
 
     def _advance(self, start: float, end: float) -> None:
         self.site.advance(start, end)
+
+    def forecast_power_w(self, t: float) -> float:
+        return self.site.curve.power_w(t)
 
     def _render(self, t: float) -> None:
         snapshot = self.site.snapshot(t)

@@ -9,7 +9,7 @@ integer points with scale factors, closed by the end model 0xFFFF. Power factors
 import math
 from collections.abc import Callable
 
-from simulators.modbus._device import PHASES
+from simulators.modbus._device import PHASES, PhaseExchange
 from simulators.modbus._electrics import grid_frequency_hz, grid_voltage_v, phase_values
 from simulators.modbus._noise import unit_hash
 from simulators.modbus._registers import ModbusError
@@ -19,6 +19,10 @@ from simulators.modbus._sunspec import SunSpecDevice, SunSpecMap
 COMMON, INVERTER, NAMEPLATE, SETTINGS = 1, 103, 120, 121
 RATED_W = 10_000.0
 RATED_A = 16.0
+#: With W_SF 0 the int16 power points (W, VA, DCW) hold at most 32767 W: larger plants would
+#: need other scale factors, so the rating stops here.
+MAX_RATED_W = 30_000.0
+START_UP_W = 20.0  # below this the inverter does not feed in
 
 # SunSpec operating states (model 103 St).
 ST_SLEEPING, ST_STARTING, ST_MPPT, ST_THROTTLED = 2, 3, 4, 5
@@ -58,25 +62,39 @@ def efficiency(load_share: float) -> float:
 
 
 class SunSpecInverter(SunSpecDevice):
-    """A 10 kW rooftop or car-port PV inverter on a three-phase connection."""
+    """A rooftop or car-port PV inverter (10 kW unless rated otherwise) on three phases."""
 
     model = "sunspec_inverter"
 
-    def __init__(self, *, now: Callable[[], float], seed: int) -> None:
+    def __init__(self, *, now: Callable[[], float], seed: int, rated_w: float = RATED_W) -> None:
         super().__init__(now=now, seed=seed, layout=LAYOUT, scale_factors=SCALE_FACTORS)
-        self.w_max = RATED_W
+        self.rated_w = rated_w
+        self.rated_a = RATED_A * rated_w / RATED_W
+        self.w_max = rated_w
         # A few years of production already on the lifetime counter.
-        self.energy_wh = RATED_W * (2000.0 + 3000.0 * unit_hash(seed, 0xE4E))
+        self.energy_wh = rated_w * (2000.0 + 3000.0 * unit_hash(seed, 0xE4E))
         self._last_power_w = self.ac_power_w(self.time)
         self._wmax_address = LAYOUT.point(SETTINGS, "WMax").address
 
     def available_power_w(self, t: float) -> float:
         """What the array could deliver at *t* without the WMax cap."""
-        return pv_ac_power_w(t, RATED_W, self.seed)
+        return pv_ac_power_w(t, self.rated_w, self.seed)
 
     def ac_power_w(self, t: float) -> float:
         """AC output at *t*."""
         return min(self.available_power_w(t), self.w_max)
+
+    def fed_in_w(self, t: float) -> float:
+        """What reaches the grid at *t*: nothing below the start-up threshold."""
+        power = self.ac_power_w(t)
+        return power if power >= START_UP_W else 0.0
+
+    def forecast_power_w(self, t: float) -> float:
+        return self.fed_in_w(t)
+
+    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange]:
+        per_phase = -self.fed_in_w(t) / 3.0  # a source: negative draw, at unity power factor
+        return ((per_phase, 0.0), (per_phase, 0.0), (per_phase, 0.0))
 
     def _advance(self, start: float, end: float) -> None:
         end_power = self.ac_power_w(end)
@@ -86,7 +104,7 @@ class SunSpecInverter(SunSpecDevice):
     def _write(self, address: int, values: list[int]) -> ModbusError | None:
         if address != self._wmax_address or len(values) != 1:
             return ModbusError.ILLEGAL_ADDRESS
-        if values[0] > RATED_W:
+        if values[0] > self.rated_w:
             return ModbusError.ILLEGAL_VALUE
         self.w_max = float(values[0])  # WMax_SF is 0: whole watts
         self._last_power_w = self.ac_power_w(self.time)
@@ -95,14 +113,12 @@ class SunSpecInverter(SunSpecDevice):
     def _operating_state(self, t: float, power_w: float) -> int:
         if solar_elevation_deg(t) <= 0.0:
             return ST_SLEEPING
-        if power_w < 20.0:
+        if power_w < START_UP_W:
             return ST_STARTING
         return ST_THROTTLED if self.available_power_w(t) > self.w_max else ST_MPPT
 
     def _render(self, t: float) -> None:
-        power = self.ac_power_w(t)
-        if power < 20.0:
-            power = 0.0  # below its start-up threshold the inverter does not feed in
+        power = self.fed_in_w(t)
         frequency = grid_frequency_hz(t)
         phases = [
             phase_values(grid_voltage_v(self.seed, t, index), power / 3.0, 1.0)
@@ -124,7 +140,7 @@ class SunSpecInverter(SunSpecDevice):
         show(INVERTER, "VAr", 0.0, ("reactive_power_var", None))
         show(INVERTER, "PF", 1.0, ("power_factor", None), unit_scale=0.01)
         show(INVERTER, "WH", self.energy_wh, ("energy_export_wh", None))
-        load_share = power / RATED_W
+        load_share = power / self.rated_w
         dc_power = power / efficiency(load_share) if power > 0 else 0.0
         irradiance = clear_sky_irradiance_w_m2(solar_elevation_deg(t))
         dc_voltage = 0.0 if irradiance <= 0 else 540.0 + 80.0 * min(1.0, irradiance / 150.0)
@@ -147,18 +163,18 @@ class SunSpecInverter(SunSpecDevice):
         self.show_point(COMMON, "DA", 1)
         show = self.show_point
         show(NAMEPLATE, "DERTyp", 4)  # PV
-        show(NAMEPLATE, "WRtg", RATED_W)
-        show(NAMEPLATE, "VARtg", RATED_W)
+        show(NAMEPLATE, "WRtg", self.rated_w)
+        show(NAMEPLATE, "VARtg", self.rated_w)
         for quadrant, limit in zip(
             ("Q1", "Q2", "Q3", "Q4"), (4400, 4400, -4400, -4400), strict=True
         ):
             show(NAMEPLATE, f"VArRtg{quadrant}", limit)
             show(NAMEPLATE, f"PFRtg{quadrant}", 0.8 if limit > 0 else -0.8, unit_scale=0.01)
-        show(NAMEPLATE, "ARtg", RATED_A)
+        show(NAMEPLATE, "ARtg", self.rated_a)
         show(SETTINGS, "VRef", 230)
         show(SETTINGS, "VRefOfs", 0)
         show(SETTINGS, "VMax", 253)
         show(SETTINGS, "VMin", 196)
-        show(SETTINGS, "VAMax", RATED_W)
+        show(SETTINGS, "VAMax", self.rated_w)
         show(SETTINGS, "ECPNomHz", 60.0)
         show(SETTINGS, "ConnPh", 3)

@@ -6,9 +6,9 @@ factors, acc32 energy counters in Wh, closed by the end model 0xFFFF. PF is in p
 Positive W is power drawn by the site (import).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from simulators.modbus._device import PHASES
+from simulators.modbus._device import PHASES, SimulatedDevice
 from simulators.modbus._site import SiteDemand
 from simulators.modbus._sunspec import SunSpecDevice, SunSpecMap
 
@@ -34,12 +34,31 @@ class SunSpecMeter(SunSpecDevice):
 
     model = "sunspec_meter"
 
-    def __init__(self, *, now: Callable[[], float], load: str, seed: int) -> None:
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float],
+        load: str,
+        seed: int,
+        peak_w: float | None = None,
+        behind_the_meter: Sequence[SimulatedDevice] = (),
+    ) -> None:
         super().__init__(now=now, seed=seed, layout=LAYOUT, scale_factors=SCALE_FACTORS)
-        self.site = SiteDemand(load=load, phases=3, seed=seed, start=self.time)
+        self.site = SiteDemand(
+            load=load,
+            phases=3,
+            seed=seed,
+            start=self.time,
+            peak_w=peak_w,
+            behind=behind_the_meter,
+        )
+        self.max_step_s = self.site.step_s or self.max_step_s
 
     def _advance(self, start: float, end: float) -> None:
         self.site.advance(start, end)
+
+    def forecast_power_w(self, t: float) -> float:
+        return self.site.curve.power_w(t)
 
     def _render(self, t: float) -> None:
         self.show_string(COMMON, "Mn", "Hinode")
