@@ -2,7 +2,8 @@
 
 SQLAlchemy Core on SQLite (default) or PostgreSQL; the tables are this package's own
 (``care_*``) beside the collector's in the same database. The audit table is written by one
-insert method and read by one select: no code path updates or deletes an audit entry.
+insert method and read by selects: no code path updates or deletes an audit entry, and a
+trigger makes the database refuse it too.
 """
 
 from collections.abc import Iterator, Sequence
@@ -215,6 +216,7 @@ class CareStore:
                     # Two services starting together must not both create the tables.
                     connection.execute(sa.text("SELECT pg_advisory_xact_lock(4650)"))
                 next(iter(self._t.values())).metadata.create_all(connection)
+                self._guard_audit(connection)
         except SQLAlchemyError as exc:
             self._engine.dispose()
             msg = f"cannot open care state {self.url}: {_one_line(exc)}"
@@ -222,6 +224,29 @@ class CareStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def _guard_audit(self, connection: Connection) -> None:
+        """Make the database itself refuse to change or remove an audit entry."""
+        audit = self._t["audit"]
+        if not self._postgres:
+            for action in ("UPDATE", "DELETE"):
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS care_audit_no_{action.lower()} BEFORE {action}"
+                    f" ON {audit.name} BEGIN SELECT RAISE(ABORT, '{audit.name} is append-only');"
+                    " END"
+                )
+            return
+        prefix = f'"{audit.schema}".' if audit.schema else ""
+        function = f"{prefix}care_audit_append_only"
+        connection.exec_driver_sql(
+            f"CREATE OR REPLACE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS"
+            f" $$ BEGIN RAISE EXCEPTION '{audit.name} is append-only'; END $$"
+        )
+        connection.exec_driver_sql(
+            f"CREATE OR REPLACE TRIGGER care_audit_append_only"
+            f" BEFORE UPDATE OR DELETE OR TRUNCATE ON {prefix}{audit.name}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+        )
 
     @contextmanager
     def _begin(self) -> Iterator[Connection]:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from cloud import StoredReading, open_timeseries, parse_instant, state_url
@@ -63,6 +64,7 @@ class World:
     client: TestClient
     store: CareStore
     tokens: dict[tuple[Role, str], str]
+    state: str
     clock: list[int] = field(default_factory=lambda: [NOW])
 
     def get(self, path: str, token: str | None, **params: str) -> Any:
@@ -107,7 +109,7 @@ def build_world(state: str, data_dir: Path) -> Iterator[World]:
                 store.revoke(consent.id, NOW - HOUR)
     AlertMonitor(service, default_thresholds()).check()
     with TestClient(create_app(service)) as client:
-        world = World(client, store, tokens, clock)
+        world = World(client, store, tokens, state, clock)
         yield world
     store.close()
     timeseries.close()
@@ -117,6 +119,26 @@ def build_world(state: str, data_dir: Path) -> Iterator[World]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     data_dir = tmp_path_factory.mktemp("care")
     yield from build_world(state_url(data_dir), data_dir)
+
+
+def tamper(state: str, statement: str) -> str:
+    """Run *statement* on the care state behind the service's back; return the database's error."""
+    if state.startswith("sqlite"):
+        engine = sa.create_engine(state)
+    else:
+        plain, _, query = state.partition("?schema=")
+        engine = sa.create_engine(
+            plain.replace("postgresql://", "postgresql+psycopg://", 1),
+            connect_args={"options": f"-c search_path={query}"},
+        )
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(statement))
+    except sa.exc.DBAPIError as exc:
+        return str(exc.orig)
+    finally:
+        engine.dispose()
+    return "no error"
 
 
 def path_of(view: View, subject: str) -> tuple[str, dict[str, str]]:
@@ -355,3 +377,13 @@ def test_alerts_notify_only_the_actors_who_may_see_them(world: World) -> None:
     # Alerts go to whoever may see the alerts view of their kind now: family, doctor, nurse
     # with an active consent; never a care manager (adherence only) or a lapsed consent.
     assert notified == {"family-active", "doctor-active", "nurse-active"}
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE care_audit SET granted = true", "DELETE FROM care_audit WHERE id > 0"],
+)
+def test_the_database_refuses_to_change_the_audit_log(world: World, statement: str) -> None:
+    before = world.store.audit_log(limit=10)
+    assert "care_audit is append-only" in tamper(world.state, statement)
+    assert world.store.audit_log(limit=10) == before

@@ -18,6 +18,7 @@ from tests.component.test_care_api import (
     actor_id,
     build_world,
     check_request,
+    tamper,
 )
 
 pytestmark = pytest.mark.integration
@@ -79,3 +80,18 @@ def test_alerts_and_notifications_are_stored_once(world: World) -> None:
     assert notified == {"family-active", "doctor-active", "nurse-active"}
     alerts = world.store.alerts(PERSON, NOW - 86_400_000, NOW)
     assert sorted(a.rule for a in alerts) == ["spo2_low", "systolic_high"]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE care_audit SET granted = true",
+        "DELETE FROM care_audit",
+        "TRUNCATE care_audit",
+    ],
+)
+def test_postgresql_refuses_to_change_the_audit_log(world: World, statement: str) -> None:
+    world.get(f"/v1/subjects/{PERSON}/detail", None)
+    before = world.store.audit_log(limit=10)
+    assert "care_audit is append-only" in tamper(world.state, statement)
+    assert world.store.audit_log(limit=10) == before
