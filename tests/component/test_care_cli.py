@@ -8,6 +8,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any, ClassVar
@@ -189,12 +190,21 @@ def test_serve_answers_over_http_until_interrupted(data_dir: Path) -> None:
             )
             fhir = client.get("/fhir/Observation", params={"subject": "p-0001"}, headers=auth)
             anonymous = client.get(f"/v1/subjects/{SUBJECT}/detail")
+            # Concurrent requests, granted and refused: each still leaves exactly one entry.
+            paths = [f"/v1/subjects/{SUBJECT}/{view}" for view in ("detail", "summary")] * 10
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                statuses = sorted(
+                    pool.map(lambda path: client.get(path, headers=auth).status_code, paths)
+                )
         assert detail.status_code == 200
         assert [r["quantity"] for r in detail.json()["readings"]] == ["spo2_pct"]
         assert fhir.json()["total"] == 1
         assert anonymous.status_code == 401
+        assert statuses == [200] * 20  # a doctor may see the summary too
     finally:
         process.send_signal(signal.SIGINT)
         _, stderr = process.communicate(timeout=20)
     assert process.returncode == 0, stderr.decode()[-2000:]
     assert token not in stderr.decode()
+    entries = care(data_dir, "audit").stdout.splitlines()
+    assert len(entries) == 3 + 20
