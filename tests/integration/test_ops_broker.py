@@ -51,7 +51,7 @@ class Client:
 
     def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
         with self.arrived:
-            self.messages.append((message.topic, message.payload))
+            self.messages.append((message.topic, bytes(message.payload)))
             self.arrived.notify_all()
 
     def connect(
