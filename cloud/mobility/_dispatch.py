@@ -242,7 +242,7 @@ def refuse(
         return Refusal(
             request.id, f"{request.passengers} passengers; the largest shuttle seats {largest}"
         )
-    direct = travel.seconds(request.pickup, request.dropoff)
+    direct = travel.from_stop(request.pickup, request.dropoff)
     if request.earliest_pickup + direct > request.latest_dropoff:
         reason = (
             f"window too short: the direct ride takes {direct / 60:.1f} min, the window "
@@ -274,7 +274,7 @@ def _alternative(
     routes: dict[str, Route], request: RideRequest, travel: TravelModel, now: float
 ) -> Alternative | None:
     """Shift the window later: coarse steps first, then back in fine steps to the earliest."""
-    direct = travel.seconds(request.pickup, request.dropoff)
+    direct = travel.from_stop(request.pickup, request.dropoff)
     width = max(request.latest_dropoff - request.earliest_pickup, direct)
     base = max(request.earliest_pickup, now)
     legs = {sid: Legs.of(route, request, travel) for sid, route in routes.items()}

@@ -80,6 +80,8 @@ class DispatchInput(_Model):
     now: AwareDatetime
     speed_kmh: Annotated[float, Field(gt=0, le=60)]
     detour_factor: Annotated[float, Field(ge=1, le=5)] = 1.3
+    #: Time at each stop from the start of service until the shuttle drives on.
+    dwell_seconds: Annotated[float, Field(ge=0, le=600)] = 0.0
     shuttles: Annotated[list[ShuttleIn], Field(max_length=1000)]
     requests: Annotated[list[RequestIn], Field(max_length=10_000)]
     #: GTFS stop_times of the service day (for ``catch_bus``), times from local midnight.
@@ -97,7 +99,7 @@ class DispatchInput(_Model):
     def connections(self) -> dict[str, BusConnection]:
         """The bus each ``catch_bus`` request is dropped off for (absent: none catchable)."""
         timetable = self.timetable()
-        travel = TravelModel(self.speed_kmh, self.detour_factor)
+        travel = TravelModel(self.speed_kmh, self.detour_factor, self.dwell_seconds)
         found: dict[str, BusConnection] = {}
         for index, request in enumerate(self.requests):
             if request.catch_bus is None:
@@ -107,7 +109,7 @@ class DispatchInput(_Model):
                 raise DispatchInputError(
                     f"requests.{index}.catch_bus.stop_id", f"no departures from {stop_id!r}"
                 )
-            direct = travel.seconds(request.pickup, request.dropoff)
+            direct = travel.from_stop(request.pickup, request.dropoff)
             soonest = request.earliest_pickup.timestamp() + direct + request.transfer_minutes * 60
             after = request.catch_bus.departure_after
             if after is not None:
@@ -122,7 +124,7 @@ class DispatchInput(_Model):
         catchable = [r for r in self.requests if r.catch_bus is None or r.id in connections]
         return DispatchProblem(
             now=self.now.timestamp(),
-            travel=TravelModel(self.speed_kmh, self.detour_factor),
+            travel=TravelModel(self.speed_kmh, self.detour_factor, self.dwell_seconds),
             refused=tuple(
                 Refusal(
                     r.id,

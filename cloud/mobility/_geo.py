@@ -18,10 +18,19 @@ def distance_m(a: LatLon, b: LatLon) -> float:
 
 @dataclass(frozen=True, slots=True)
 class TravelModel:
-    """Travel time = great-circle distance × detour factor / speed (streets are not straight)."""
+    """Travel time = great-circle distance × detour factor / speed (streets are not straight).
+
+    ``dwell_s`` is the time spent at each stop from the start of service (doors open, an elderly
+    rider boarding or leaving) until the shuttle drives on.
+    """
 
     speed_kmh: float
     detour_factor: float = 1.3
+    dwell_s: float = 0.0
 
     def seconds(self, a: LatLon, b: LatLon) -> float:
         return distance_m(a, b) * self.detour_factor / (self.speed_kmh / 3.6)
+
+    def from_stop(self, a: LatLon, b: LatLon) -> float:
+        """From the start of service at stop *a* to arriving at *b*."""
+        return self.dwell_s + self.seconds(a, b)

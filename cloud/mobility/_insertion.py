@@ -74,11 +74,13 @@ class Legs:
 
     @classmethod
     def of(cls, route: Route, request: RideRequest, travel: TravelModel) -> "Legs":
+        # Every leg that starts at a stop includes the dwell there; the shuttle's own
+        # position is not a stop.
         return cls(
             travel.seconds(route.shuttle.position, request.pickup),
-            [travel.seconds(stop.position, request.pickup) for stop in route.stops],
-            [travel.seconds(stop.position, request.dropoff) for stop in route.stops],
-            travel.seconds(request.pickup, request.dropoff),
+            [travel.from_stop(stop.position, request.pickup) for stop in route.stops],
+            [travel.from_stop(stop.position, request.dropoff) for stop in route.stops],
+            travel.from_stop(request.pickup, request.dropoff),
         )
 
 

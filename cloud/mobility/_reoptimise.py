@@ -124,7 +124,7 @@ def _eject_for_refused(
     for request in refused:
         if any(request.id in route.requests() for route in routes.values()):
             continue
-        direct = travel.seconds(request.pickup, request.dropoff)
+        direct = travel.from_stop(request.pickup, request.dropoff)
         for shuttle_id in sorted(routes):
             if timer() > deadline:
                 return routes

@@ -36,8 +36,8 @@ class Stop:
 
 
 def stops_of(request: RideRequest, travel: TravelModel) -> tuple[Stop, Stop]:
-    """Pickup and drop-off; the pickup's latest time leaves room for the direct ride."""
-    direct = travel.seconds(request.pickup, request.dropoff)
+    """Pickup and drop-off; the pickup's latest time leaves room for boarding and the ride."""
+    direct = travel.from_stop(request.pickup, request.dropoff)
     pickup = Stop(
         request.id,
         "pickup",
@@ -101,7 +101,7 @@ def schedule(
         arrival.append(reached)
         service.append(start)
         load_after.append(load)
-        position, clock = stop.position, start
+        position, clock = stop.position, start + travel.dwell_s
     slack = [0.0] * len(stops)
     following = float("inf")
     for index in range(len(stops) - 1, -1, -1):

@@ -40,6 +40,7 @@ def check_document(document: dict[str, Any], output: dict[str, Any]) -> None:
     """Every invariant of the dispatch output, checked from the documents alone."""
     now = at(document["now"])
     speed, factor = document["speed_kmh"], document.get("detour_factor", 1.3)
+    dwell = document.get("dwell_seconds", 0.0)
     requests = {r["id"]: r for r in document["requests"]}
     shuttles = {s["id"]: s for s in document["shuttles"]}
     assigned = {a["request"]: a for a in output["assignments"]}
@@ -75,7 +76,7 @@ def check_document(document: dict[str, Any], output: dict[str, Any]) -> None:
             assert assigned[stop["request"]]["shuttle"] == shuttle_id
             assert load <= shuttle["capacity"]
             assert abs(eta - expected) <= 1.0  # ETAs are printed to the second
-            position, clock = stop["position"], expected
+            position, clock = stop["position"], expected + dwell
         assert aboard == set()
 
 
@@ -114,6 +115,7 @@ def cities(draw: st.DrawFn) -> dict[str, Any]:
         "now": NOW.isoformat(),
         "speed_kmh": draw(st.sampled_from([4.0, 5.0, 6.0, 12.0])),
         "detour_factor": draw(st.sampled_from([1.0, 1.3, 1.6])),
+        "dwell_seconds": draw(st.sampled_from([0.0, 30.0, 90.0])),
         "shuttles": shuttles,
         "requests": requests,
     }
