@@ -1,13 +1,33 @@
 """The care API with its state on a real PostgreSQL: the same role matrix and audit guarantees
 as on the SQLite default, plus what only a shared server shows (two services, one schema)."""
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from fhir.resources.R4B.bundle import Bundle
 
-from cloud.health import DATA_KINDS, CareStore, Role
+from cloud import Collector, open_state, open_timeseries
+from cloud.health import (
+    DATA_KINDS,
+    AlertMonitor,
+    CareService,
+    CareStore,
+    Period,
+    Role,
+    create_app,
+    default_thresholds,
+    new_token,
+    token_digest,
+)
+from edge.ble import subject_pseudonym
+from messages import Observation, VitalsPayload, WallClock, encode
+from messages.topics import vitals_topic
 from tests.component.test_care_api import (
+    DAY,
     NOW,
     OTHER_PERSON,
     OTHER_SUBJECT,
@@ -20,6 +40,8 @@ from tests.component.test_care_api import (
     check_request,
     tamper,
 )
+from tests.support.cloud_messages import Publisher
+from tests.support.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +117,59 @@ def test_postgresql_refuses_to_change_the_audit_log(world: World, statement: str
     before = world.store.audit_log(limit=10)
     assert "care_audit is append-only" in tamper(world.state, statement)
     assert world.store.audit_log(limit=10) == before
+
+
+async def test_vitals_from_a_gateway_reach_the_care_api_through_the_collector(
+    mosquitto: Mosquitto, postgres_url: str, tmp_path: Path
+) -> None:
+    """Edge pseudonym → MQTT → collector (PostgreSQL state) → care registry → FHIR export."""
+    subject = subject_pseudonym(b"k" * 32, site="home-7", device_address="00:1b:dc:0f:aa:01")
+    taken = NOW - 3 * 3_600_000  # 09:00, before the 10:00 missing-reading deadline
+    payload = VitalsPayload(
+        gateway="gw-home-7",
+        boot_id="b0070007",
+        seq=1,
+        sent_at=taken,
+        subject=subject,
+        observations=[
+            Observation(quantity="systolic_mmhg", value=182.0, ts=taken, device="bp-1"),
+            Observation(quantity="diastolic_mmhg", value=101.0, ts=taken, device="bp-1"),
+            Observation(quantity="pulse_rate_bpm", value=77.0, ts=taken, device="bp-1"),
+        ],
+    )
+    timeseries = open_timeseries(tmp_path)
+    state = open_state(postgres_url)
+    collector = Collector(mosquitto.url, timeseries, state, WallClock(), client_id="c-care")
+    async with collector as running:
+        with Publisher(mosquitto.url) as publisher:
+            publisher.publish(vitals_topic("home-7", "gw-home-7", subject), encode(payload))
+        deadline = time.monotonic() + 30
+        while running.stats.stored_readings < 3:
+            assert time.monotonic() < deadline, "the collector did not store the vitals"
+            await asyncio.sleep(0.05)
+    state.close()
+
+    store = CareStore(postgres_url)
+    store.add_person("p-0007", NOW - DAY)
+    store.add_pseudonym(subject, "p-0007", NOW - DAY)
+    token = new_token()
+    store.add_actor("dr-kato", Role.DOCTOR, token_digest(token), NOW - DAY)
+    store.add_relationship("p-0007", "dr-kato", Period(NOW - DAY), NOW - DAY)
+    store.grant("p-0007", "dr-kato", frozenset({"blood_pressure"}), Period(NOW - DAY), NOW - DAY)
+    service = CareService(store, timeseries, lambda: NOW)
+    report = AlertMonitor(service, default_thresholds()).check()
+    with TestClient(create_app(service)) as client:
+        response = client.get(
+            "/fhir/Observation",
+            params={"subject": "Patient/p-0007"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    store.close()
+    timeseries.close()
+    assert response.status_code == 200
+    bundle = Bundle.model_validate(response.json())
+    # Blood pressure only: the pulse rate (heart_rate kind) was not consented.
+    (entry,) = bundle.entry
+    assert entry.resource.code.coding[0].code == "85354-9"
+    assert {c.code.coding[0].code for c in entry.resource.component} == {"8480-6", "8462-4"}
+    assert (report.new_alerts, report.notifications) == (1, 1)  # systolic_high, to dr-kato
