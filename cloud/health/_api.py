@@ -10,6 +10,7 @@ from fastapi import FastAPI, Header, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from cloud.health._fhir import kind_of_code
 from cloud.health._model import View
 from cloud.health._service import AccessError, CareService, Request
 from messages import TransportError
@@ -26,7 +27,9 @@ def _bearer(header: str | None) -> str | None:
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 def _refused(error: AccessError, *, fhir: bool = False) -> JSONResponse:
@@ -78,6 +81,9 @@ def create_app(service: CareService) -> FastAPI:
     @app.get("/fhir/Observation", name="fhir_observations")
     async def fhir_observations(
         subject: Annotated[str, Query(description="Patient/ID, ID or a pseudonym.")] = "",
+        code: Annotated[
+            str | None, Query(description="A LOINC code (or loinc-system|code) of one kind.")
+        ] = None,
         kind: Kind = None,
         day: Day = None,
         days: Annotated[str | None, Query(description="Days up to `day` (default 30).")] = None,
@@ -85,6 +91,9 @@ def create_app(service: CareService) -> FastAPI:
     ) -> Any:
         token = _bearer(authorization)
         plain = subject.removeprefix("Patient/")
+        if kind is None and code is not None:
+            # An unexported code is an unknown kind: refused as a bad request, and audited.
+            kind = kind_of_code(code) or f"loinc:{code}"
         return await answer(Request(token, plain, View.FHIR, kind, day, days), fhir=True)
 
     return app

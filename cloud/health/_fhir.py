@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from cloud.health._kinds import kind_of
 from cloud.health._model import VitalReading
 
 LOINC = "http://loinc.org"
@@ -75,6 +76,22 @@ BP_COMPONENTS: dict[str, Coding] = {
     "diastolic_mmhg": Coding("8462-4", "Diastolic blood pressure"),
     "mean_arterial_pressure_mmhg": Coding("8478-0", "Mean blood pressure"),
 }
+
+
+def kind_of_code(code: str) -> str | None:
+    """The measurement kind a LOINC code (``8867-4`` or ``http://loinc.org|8867-4``) stands
+    for in FHIR searches, None for a code this service does not export."""
+    system, _, plain = code.rpartition("|")
+    if system not in {"", LOINC}:
+        return None
+    return _KIND_OF_CODE.get(plain)
+
+
+_KIND_OF_CODE: dict[str, str] = {
+    coding.code: kind_of(quantity) or ""
+    for quantity, mapping in MAPPINGS.items()
+    for coding in mapping.codings
+} | {coding.code: "blood_pressure" for coding in (BP_PANEL, *BP_COMPONENTS.values())}
 
 
 def _instant(ts_ms: int) -> str:

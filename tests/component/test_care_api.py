@@ -387,3 +387,16 @@ def test_the_database_refuses_to_change_the_audit_log(world: World, statement: s
     before = world.store.audit_log(limit=10)
     assert "care_audit is append-only" in tamper(world.state, statement)
     assert world.store.audit_log(limit=10) == before
+
+
+def test_fhir_search_by_loinc_code_selects_one_kind(world: World) -> None:
+    doctor = world.tokens[(Role.DOCTOR, "active")]
+    spo2 = world.get("/fhir/Observation", doctor, subject=PERSON, code="http://loinc.org|59408-5")
+    assert spo2.status_code == 200
+    assert [e["resource"]["code"]["coding"][0]["code"] for e in spo2.json()["entry"]] == ["2708-6"]
+    assert world.store.audit_log(limit=1, latest=True)[0].data_kind == "spo2"
+    heart = world.get("/fhir/Observation", doctor, subject=PERSON, code="8867-4")
+    assert heart.status_code == 403  # heart rate was not consented
+    unknown = world.get("/fhir/Observation", doctor, subject=PERSON, code="1234-5")
+    assert unknown.status_code == 400
+    assert unknown.json()["resourceType"] == "OperationOutcome"

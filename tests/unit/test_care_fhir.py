@@ -13,7 +13,7 @@ from fhir.resources.R4B.observation import Observation
 
 from cloud import parse_instant
 from cloud.health import VitalReading, fhir_observations, search_bundle
-from cloud.health._fhir import LOINC, UCUM
+from cloud.health._fhir import LOINC, UCUM, kind_of_code
 
 TS = parse_instant("2026-11-23T07:30:00+09:00")
 PERSON = "p-0001"
@@ -106,3 +106,11 @@ def test_heart_and_pulse_rate_at_the_same_time_stay_two_observations() -> None:
 def test_an_empty_search_is_a_valid_bundle() -> None:
     bundle = Bundle.model_validate(search_bundle([], TS))
     assert bundle.total == 0
+
+
+def test_loinc_codes_name_the_kind_they_belong_to() -> None:
+    assert kind_of_code("8480-6") == "blood_pressure"
+    assert kind_of_code("http://loinc.org|85354-9") == "blood_pressure"
+    assert kind_of_code("59408-5") == kind_of_code("2708-6") == "spo2"
+    assert kind_of_code("http://snomed.info/sct|8480-6") is None
+    assert kind_of_code("1234-5") is None
