@@ -2,103 +2,19 @@
 
 import datetime as dt
 import re
-import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.reasoncodes import ReasonCode
 
 from hinode.provision import DEFAULT_OUTBOX, Deployment
-from tests.support.secure_mosquitto import SecureMosquitto
+from tests.support.secure_mosquitto import Client, SecureMosquitto
 
 pytestmark = pytest.mark.integration
 
 NOW = dt.datetime.now(dt.UTC)
-WAIT_S = 5.0
 #: How long a message that must not arrive is given to arrive anyway.
 QUIET_S = 0.5
-
-
-class Client:
-    """A blocking paho client for tests: connect, subscribe, publish, collect messages."""
-
-    def __init__(self, client_id: str, ca: Path) -> None:
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
-        )
-        self.context = ssl.create_default_context(cafile=str(ca))
-        self.connected = threading.Event()
-        self.reason: ReasonCode | None = None
-        self.messages: list[tuple[str, bytes]] = []
-        self.arrived = threading.Condition()
-        self.client.on_connect = self._on_connect
-        self.client.on_disconnect = self._on_disconnect
-        self.client.on_message = self._on_message
-
-    def _on_connect(
-        self, _c: object, _u: object, _f: object, reason: ReasonCode, _p: object
-    ) -> None:
-        self.reason = reason
-        self.connected.set()
-
-    def _on_disconnect(self, *_args: object) -> None:
-        # A refused client certificate ends the connection before any CONNACK (TLS 1.3).
-        self.connected.set()
-
-    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
-        with self.arrived:
-            self.messages.append((message.topic, bytes(message.payload)))
-            self.arrived.notify_all()
-
-    def connect(
-        self,
-        port: int,
-        *,
-        cert: Path | None = None,
-        key: Path | None = None,
-        username: str | None = None,
-        password: str | None = None,
-    ) -> ReasonCode | None:
-        """The CONNACK reason, or None when TLS or the connection failed before one came."""
-        if cert is not None:
-            self.context.load_cert_chain(cert, key)
-        self.client.tls_set_context(self.context)
-        if username is not None:
-            self.client.username_pw_set(username, password)
-        try:
-            self.client.connect("127.0.0.1", port, keepalive=30)
-        except (OSError, ssl.SSLError):
-            return None
-        self.client.loop_start()
-        self.connected.wait(WAIT_S)
-        if self.reason is None:
-            self.client.loop_stop()
-        return self.reason
-
-    def subscribe(self, topic_filter: str) -> None:
-        done = threading.Event()
-        self.client.on_subscribe = lambda *_args: done.set()
-        self.client.subscribe(topic_filter, qos=1)
-        assert done.wait(WAIT_S)
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1).wait_for_publish(WAIT_S)
-
-    def wait_for(self, topic: str, timeout: float = WAIT_S) -> bool:
-        with self.arrived:
-            return self.arrived.wait_for(lambda: any(t == topic for t, _ in self.messages), timeout)
-
-    def topics(self) -> list[str]:
-        with self.arrived:
-            return [topic for topic, _ in self.messages]
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 def _password_of(url_file: Path) -> str:

@@ -1,6 +1,8 @@
-"""Compose services and init scripts run without Docker: the care API through the image's entry
-point, and PostgreSQL's first-start script giving Grafana a read-only, care-blind role."""
+"""Compose services and init scripts run without Docker: the care API and the EV controller
+through the image's entry point, and PostgreSQL's first-start script giving Grafana a read-only,
+care-blind role."""
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -13,8 +15,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from hinode.provision import DEFAULT_OUTBOX, Deployment
 from tests.conftest import POSTGRES_URL
 from tests.support.ports import free_port, wait_port
+from tests.support.secure_mosquitto import Client, SecureMosquitto
 
 pytestmark = pytest.mark.integration
 
@@ -25,10 +29,13 @@ READER = "grafana_reader"
 WRAPPER = """#!{python}
 # `hinode` with every command group mounted, also those hinode/cli.py does not mount yet.
 from hinode.cli import app
-from hinode.commands import care
+from hinode.commands import care, energy
 
-if "care" not in {{group.name for group in app.registered_groups}}:
+mounted = {{group.name for group in app.registered_groups}}
+if "care" not in mounted:
     app.add_typer(care.app, name="care")
+if "energy" not in mounted:
+    app.add_typer(energy.app, name="energy")
 app()
 """
 
@@ -143,3 +150,66 @@ def test_postgres_init_gives_grafana_a_read_only_role_blind_to_care(fresh_databa
                 connection.execute(sa.text(forbidden))
     finally:
         reader.dispose()
+
+
+def test_ev_controller_service_commands_its_chargers_through_the_secure_broker(
+    tmp_path: Path,
+) -> None:
+    """The compose `ev-controller`: entry point, controller identity, TLS, ACL, a command
+    delivered to the charger's gateway and to no other."""
+    now = dt.datetime.now(dt.UTC)
+    deployment = Deployment.create(tmp_path / "pki", broker_hosts=["127.0.0.1"], now=now)
+    for gateway in ("gw-1", "gw-2"):
+        deployment.provision_gateway(
+            site="factory-a",
+            gateway=gateway,
+            out=tmp_path / gateway,
+            now=now,
+            files_dir=str(tmp_path / gateway),
+            outbox_path=DEFAULT_OUTBOX,
+        )
+    deployment.provision_service(role="controller", name="ev-controller", out=tmp_path, now=now)
+    broker = SecureMosquitto(tmp_path / "broker", deployment)
+    broker.start()
+    clients = []
+    try:
+        for gateway in ("gw-1", "gw-2"):
+            client = Client(gateway, tmp_path / "pki" / "ca.crt")
+            clients.append(client)
+            client.connect(
+                broker.cert_port,
+                cert=tmp_path / gateway / "gateway.crt",
+                key=tmp_path / gateway / "gateway.key",
+            )
+            client.subscribe("hinode/v1/#")
+        (tmp_path / "ev-site.yaml").write_text(
+            "site: factory-a\nsite_limit_a: 32\ngrid_meter: meter-main\n"
+            "chargers:\n  - {device: charger-1, gateway: gw-1, phases: 3, max_current_a: 16}\n"
+        )
+        env = {
+            **os.environ,
+            "PATH": _hinode_on_path(tmp_path / "bin"),
+            "HINODE_MQTT_HOST": "127.0.0.1",
+            "HINODE_MQTT_PORT": str(broker.password_port),
+            "HINODE_MQTT_USERNAME": "ev-controller",
+            "HINODE_MQTT_PASSWORD_FILE": str(tmp_path / "ev-controller.password"),
+            "HINODE_EV_CONFIG": str(tmp_path / "ev-site.yaml"),
+            "HINODE_DATA_DIR": str(tmp_path / "data"),
+            "SSL_CERT_FILE": str(tmp_path / "pki" / "ca.crt"),
+        }
+        script = str(COMPOSE_DIR / "hinode-entrypoint.sh")
+        result = subprocess.run(
+            ["sh", script, "ev-controller", "--rounds", "2"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert clients[0].wait_for("hinode/v1/factory-a/gw-1/cmd/charger-1", timeout=10)
+        assert clients[1].topics() == []
+    finally:
+        for client in clients:
+            client.close()
+        broker.stop()
