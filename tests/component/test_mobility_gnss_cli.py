@@ -75,3 +75,9 @@ def test_simulate_refuses_unknown_nodes() -> None:
     result = CliRunner().invoke(app, ["simulate", "--from", "moon"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: --from: unknown road node 'moon'")
+
+
+def test_simulate_drives_for_the_seconds_asked() -> None:
+    result = CliRunner().invoke(app, ["simulate", "--kind", "scooter", "--epochs", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("scooter writing NMEA at 1 Hz on /dev/pts/")
