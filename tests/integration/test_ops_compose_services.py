@@ -199,7 +199,7 @@ def test_ev_controller_service_commands_its_chargers_through_the_secure_broker(
         }
         script = str(COMPOSE_DIR / "hinode-entrypoint.sh")
         result = subprocess.run(
-            ["sh", script, "ev-controller", "--rounds", "2"],
+            ["sh", script, "ev-controller", "--rounds", "1"],
             env=env,
             capture_output=True,
             text=True,
