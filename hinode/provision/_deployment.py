@@ -237,13 +237,15 @@ class Deployment:
         passwords = [(i.name, i.password_hash) for i in identities if i.password_hash is not None]
         public = {
             broker_files.CONFIG_FILE: broker_files.mosquitto_conf(settings).encode(),
-            broker_files.ACL_FILE: acl_file(identities).encode(),
             broker_files.CA_FILE: (self.directory / "ca.crt").read_bytes(),
             broker_files.SERVER_CERT_FILE: (self.directory / "server.crt").read_bytes(),
             broker_files.CRL_FILE: (self.directory / broker_files.CRL_FILE).read_bytes(),
             broker_files.SETTINGS_FILE: broker_files.settings_yaml(settings).encode(),
         }
+        # Mosquitto 2.0.16+ warns about (and later versions refuse) world-readable ACL and
+        # password files.
         secret = {
+            broker_files.ACL_FILE: acl_file(identities).encode(),
             broker_files.PASSWORD_FILE: password_file(passwords).encode(),
             broker_files.SERVER_KEY_FILE: (self.directory / "server.key").read_bytes(),
         }

@@ -65,6 +65,7 @@ def test_secrets_are_written_owner_only(deployment: Deployment, tmp_path: Path) 
         tmp_path / "gw-1" / "gateway.key",
         tmp_path / "gw-2" / "gateway.yaml",
         tmp_path / "broker" / "passwd",
+        tmp_path / "broker" / "acl",
         tmp_path / "broker" / "server.key",
     ):
         assert _mode(secret) == 0o600, secret
