@@ -124,6 +124,12 @@ def _eject_for_refused(
     for request in refused:
         if any(request.id in route.requests() for route in routes.values()):
             continue
+        if timer() > deadline:
+            return routes
+        plain = best_insertion(routes, request, travel, now)  # the rebuild may have made room
+        if plain is not None:
+            routes[plain.shuttle] = plain.route
+            continue
         direct = travel.from_stop(request.pickup, request.dropoff)
         for shuttle_id in sorted(routes):
             if timer() > deadline:
