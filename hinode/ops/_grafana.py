@@ -48,11 +48,15 @@ class Panel:
     unit: str | None = None
     description: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    #: Field config of the panel plugin (``fieldConfig.defaults.custom``), e.g. a draw style.
+    custom: dict[str, Any] = field(default_factory=dict)
 
     def render(self, panel_id: int, x: int, y: int) -> dict[str, Any]:
         defaults: dict[str, Any] = {}
         if self.unit is not None:
             defaults["unit"] = self.unit
+        if self.custom:
+            defaults["custom"] = self.custom
         return {
             "id": panel_id,
             "type": self.kind,
@@ -82,7 +86,8 @@ def table(title: str, *targets: dict[str, Any], **kwargs: Any) -> Panel:
 
 
 def barchart(title: str, *targets: dict[str, Any], **kwargs: Any) -> Panel:
-    return Panel("timeseries", title, list(targets), options={"drawStyle": "bars"}, **kwargs)
+    custom = {"drawStyle": "bars", "fillOpacity": 80, "lineWidth": 1}
+    return Panel("timeseries", title, list(targets), custom=custom, **kwargs)
 
 
 def site_variable(measurement: str = "telemetry") -> dict[str, Any]:

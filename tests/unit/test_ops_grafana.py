@@ -129,3 +129,38 @@ def test_ops_dashboards_command_writes_the_files(tmp_path: Path) -> None:
     board = json.loads((tmp_path / "dashboards" / "energy.json").read_text())
     assert board["uid"] == "hinode-energy"
     assert (tmp_path / "provisioning" / "datasources" / "hinode.yaml").exists()
+
+
+def _lost_in_round_trip(ours: Any, theirs: Any, path: str = "") -> list[str]:
+    """Where *ours* has a key or value that Grafana's types did not keep."""
+    if isinstance(ours, dict):
+        lost = []
+        for key, value in ours.items():
+            if key not in theirs:
+                lost.append(f"{path}.{key}")
+            else:
+                lost += _lost_in_round_trip(value, theirs[key], f"{path}.{key}")
+        return lost
+    if isinstance(ours, list):
+        if len(ours) != len(theirs):
+            return [f"{path}: {len(ours)} items became {len(theirs)}"]
+        return [
+            lost
+            for index, (mine, kept) in enumerate(zip(ours, theirs, strict=True))
+            for lost in _lost_in_round_trip(mine, kept, f"{path}[{index}]")
+        ]
+    return [] if ours == theirs else [f"{path}: {ours!r} became {theirs!r}"]
+
+
+@pytest.mark.parametrize("name", sorted(all_dashboards()))
+def test_grafanas_own_types_keep_every_field(name: str) -> None:
+    """Parse with grafana-foundation-sdk's models and write back: a misplaced or misspelt field
+    (one Grafana would ignore) is dropped on the way and shows up here."""
+    from grafana_foundation_sdk.cog.plugins import register_default_plugins
+    from grafana_foundation_sdk.models.dashboard import Dashboard
+
+    register_default_plugins()
+    board = all_dashboards()[name]
+    model = Dashboard.from_json(board)
+    written = json.loads(json.dumps(model, default=lambda value: value.to_json()))
+    assert _lost_in_round_trip(board, written) == []
