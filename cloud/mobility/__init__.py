@@ -73,6 +73,7 @@ from cloud.mobility._rebalance import (
     nearest_zone,
     plan_rebalancing,
 )
+from cloud.mobility._rebalance_input import RebalanceInput
 from cloud.mobility._reoptimise import reoptimise
 from cloud.mobility._routes import RideRequest, Schedule, Shuttle, Stop, schedule, stops_of
 from cloud.mobility._scooter_states import (
@@ -111,6 +112,7 @@ __all__ = [
     "MdsTrip",
     "NoRideZone",
     "PlannedStop",
+    "RebalanceInput",
     "RebalancePlan",
     "Refusal",
     "RideRecord",

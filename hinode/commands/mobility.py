@@ -26,6 +26,7 @@ from cloud.mobility import (
     FeedService,
     Hub,
     NoRideZone,
+    RebalanceInput,
     RebalancePlan,
     ScooterFleet,
     ScooterType,
@@ -354,14 +355,27 @@ def rebalance_command(
     batteries: Annotated[int, typer.Option(min=0, help="Charged batteries aboard.")] = 10,
     stops: Annotated[int, typer.Option(min=1, help="Most stops in one round.")] = 12,
     horizon_h: Annotated[int, typer.Option(min=1, max=24, help="Hours of demand to cover.")] = 3,
-    history_days: Annotated[int, typer.Option(min=1, max=365, help="Days of trips.")] = 28,
+    history_days: Annotated[
+        int, typer.Option(min=1, max=365, help="Days of simulated trips (without --input).")
+    ] = 28,
+    input_file: Annotated[
+        Path | None,
+        typer.Option("--input", help="Hubs, scooters, trip history (and van) as JSON."),
+    ] = None,
 ) -> None:
-    """Plan the service van's moves and battery swaps for the simulated fleet at --at."""
+    """Plan the service van's moves and battery swaps at --at (default: the simulated fleet)."""
     moment = _instant(at, "--at")
-    fleet = scooter_city(moment, days=history_days)
+    if input_file is not None:
+        try:
+            given = RebalanceInput.model_validate(_read_json(input_file))
+        except ValidationError as exc:
+            fail(describe_validation_error(exc))
+        fleet = given.fleet()
+        van = given.van_or(van_capacity, batteries, stops)
+    else:
+        fleet = scooter_city(moment, days=history_days)
+        van = Van(fleet.hubs[0].position, van_capacity, batteries, stops)
     profile = demand_profile(fleet.trips, fleet.hubs, JST)
-    depot = fleet.hubs[0].position
-    van = Van(depot, capacity=van_capacity, batteries=batteries, max_stops=stops)
     plan = plan_rebalancing(fleet, profile, moment, van, horizon_h=horizon_h)
     document = rebalance_document(plan, fleet)
     if as_json:

@@ -2,6 +2,7 @@
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -121,3 +122,62 @@ def test_rebalance_cli_plans_for_the_morning_peak() -> None:
     bad = CliRunner().invoke(app, ["rebalance", "--at", "tomorrow"])
     assert bad.exit_code == 2
     assert bad.stderr.strip() == "error: --at: 'tomorrow' is not an ISO 8601 date and time"
+
+
+def rebalance_input() -> dict[str, Any]:
+    station, estate = [36.5871, 136.6296], [36.5958, 136.6392]
+    monday_8 = MONDAY_8
+    return {
+        "hubs": [
+            {"id": "station", "position": station, "capacity": 20},
+            {"id": "estate", "position": estate, "capacity": 10},
+        ],
+        "scooters": [
+            {"device_id": f"d{i}", "state": "available", "battery_pct": 90, "position": station}
+            for i in range(6)
+        ]
+        + [{"device_id": "flat", "state": "non_operational", "battery_pct": 4, "position": estate}],
+        # Four Mondays of commuters riding from the estate to the station at 08:xx.
+        "trips": [
+            {
+                "start_time": (monday_8 - timedelta(weeks=week, minutes=-minute)).isoformat(),
+                "end_time": (monday_8 - timedelta(weeks=week, minutes=-minute - 8)).isoformat(),
+                "start": estate,
+                "end": station,
+            }
+            for week in range(1, 5)
+            for minute in (5, 20, 35)
+        ],
+        "van": {"position": station, "capacity": 4, "batteries": 1, "max_stops": 6},
+    }
+
+
+def test_rebalance_cli_takes_real_fleet_data(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(rebalance_input()))
+    result = CliRunner().invoke(
+        app, ["rebalance", "--at", MONDAY_8.isoformat(), "--input", str(path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    estate = next(zone for zone in document["zones"] if zone["zone"] == "estate")
+    assert estate["expected_starts"] == 3.0
+    assert estate["unmet_before"] == 3.0
+    assert estate["unmet_after"] == 0.0
+    # The van stands at the station with six idle scooters: three to the estate fix it all.
+    assert [(a["action"], a["zone"], len(a["vehicles"])) for a in document["actions"]] == [
+        ("pick_up", "station", 3),
+        ("drop_off", "estate", 3),
+    ]
+
+
+def test_rebalance_input_errors_name_the_field(tmp_path: Path) -> None:
+    document = rebalance_input()
+    document["scooters"][0]["state"] = "parked"
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(document))
+    result = CliRunner().invoke(
+        app, ["rebalance", "--at", MONDAY_8.isoformat(), "--input", str(path)]
+    )
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: scooters.0.state: Input should be 'available'")
