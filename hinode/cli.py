@@ -39,6 +39,11 @@ _ENTRIES = {
     "energy": _Entry(
         "hinode.commands.energy", "app", "Interchange planning, settlement, CO2, EV charging."
     ),
+    "care": _Entry(
+        "hinode.commands.care",
+        "app",
+        "Community care: consent, role-based views, alerts, FHIR export, audit.",
+    ),
     "ble": _Entry("hinode.commands.ble", "app", "Bluetooth LE vital-sign devices."),
     "mobility": _Entry(
         "hinode.commands.mobility", "app", "Shuttle dispatch, scooter feeds, rebalancing."
