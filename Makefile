@@ -4,6 +4,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 VENV := .venv
 PACKAGES := messages edge cloud hinode simulators
+LINTED := $(PACKAGES) tests bench
 
 .PHONY: setup system-deps demo test test-fast lint format bench clean
 
@@ -28,13 +29,13 @@ test-fast: setup
 	$(VENV)/bin/pytest -m "not slow and not integration" $(PYTEST_ARGS)
 
 lint: setup
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
 	$(VENV)/bin/mypy
 
 format: setup
-	$(VENV)/bin/ruff check --fix .
-	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix $(LINTED)
+	$(VENV)/bin/ruff format $(LINTED)
 
 bench: setup system-deps
 	@for bench in bench/*.py; do echo "== $$bench"; $(VENV)/bin/python $$bench || exit 1; done
