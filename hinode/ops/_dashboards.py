@@ -12,6 +12,7 @@ from hinode.ops._grafana import (
     SITE_FILTER,
     barchart,
     dashboard,
+    expression,
     influxql,
     site_variable,
     sql,
@@ -110,6 +111,18 @@ def _per_slot(quantity: str, devices: str, scale: str = "/ 1000") -> str:
     )
 
 
+def _site_slots(quantity: str, devices: str) -> str:
+    """kWh per 30-minute slot and site, summed over the site's devices of one role."""
+    inner = (
+        f'SELECT non_negative_difference(last("{quantity}")) / 1000 AS "kwh" FROM "telemetry" '
+        f'WHERE {_where(devices)} GROUP BY time({SLOT}), "site", "device" fill(none)'
+    )
+    return (
+        f'SELECT sum("kwh") AS "kwh" FROM ({inner}) WHERE $timeFilter '
+        f'GROUP BY time({SLOT}), "site" fill(none)'
+    )
+
+
 def energy(today: dt.date | None = None) -> dict[str, Any]:
     # cloud.energy brings scipy and matplotlib: imported here, not when the CLI starts.
     from cloud.energy import factor_for  # noqa: PLC0415
@@ -152,6 +165,18 @@ def energy(today: dt.date | None = None) -> dict[str, Any]:
             "PV energy per 30-minute slot",
             influxql(_per_slot("energy_export_wh", PV)),
             unit="kwatth",
+        ),
+        barchart(
+            "Self-sufficiency per 30-minute slot",
+            influxql(_site_slots("energy_import_wh", METERS), "IMPORT", hide=True),
+            influxql(_site_slots("energy_export_wh", METERS), "EXPORT", hide=True),
+            influxql(_site_slots("energy_export_wh", PV), "PV", hide=True),
+            expression("($PV - $EXPORT) / ($PV + $IMPORT - $EXPORT)", "SELF"),
+            unit="percentunit",
+            description=(
+                "Share of the site's consumption covered by its own PV: PV used on site over "
+                "PV + grid import − grid export (sites with PV behind the grid meter)."
+            ),
         ),
         barchart(
             "CO2 of grid import per 30-minute slot",

@@ -10,18 +10,35 @@ INFLUX_UID = "hinode-influx"
 POSTGRES_UID = "hinode-postgres"
 INFLUX = {"type": "influxdb", "uid": INFLUX_UID}
 POSTGRES = {"type": "grafana-postgresql-datasource", "uid": POSTGRES_UID}
+#: Grafana's built-in server-side expressions.
+EXPRESSION = {"type": "__expr__", "uid": "__expr__"}
 
 #: The site filter every InfluxQL panel applies (a dashboard variable, "All" matches any).
 SITE_FILTER = '"site" =~ /^$site$/'
 
 
-def influxql(query: str, ref_id: str = "A", *, table: bool = False) -> dict[str, Any]:
-    return {
+def influxql(
+    query: str, ref_id: str = "A", *, table: bool = False, hide: bool = False
+) -> dict[str, Any]:
+    target: dict[str, Any] = {
         "refId": ref_id,
         "datasource": INFLUX,
         "query": query,
         "rawQuery": True,
         "resultFormat": "table" if table else "time_series",
+    }
+    if hide:
+        target["hide"] = True  # an input of an expression, not shown itself
+    return target
+
+
+def expression(expression: str, ref_id: str) -> dict[str, Any]:
+    """A server-side expression over the panel's other targets (``$A``…), joined by labels."""
+    return {
+        "refId": ref_id,
+        "datasource": EXPRESSION,
+        "type": "math",
+        "expression": expression,
     }
 
 

@@ -211,6 +211,26 @@ def _panels() -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
+def _series_values(series: list[dict[str, Any]]) -> dict[tuple[str, int], float]:
+    """(site, time) → value of InfluxQL series grouped by site."""
+    return {
+        (one["tags"]["site"], row[0]): row[1]
+        for one in series
+        for row in one["values"]
+        if row[1] is not None
+    }
+
+
+def _evaluate(expression: str, inputs: dict[str, dict[tuple[str, int], float]]) -> list[float]:
+    """A Grafana math expression over series joined on (site, time), as Grafana joins them."""
+    keys = set.intersection(*(set(values) for values in inputs.values()))
+    formula = re.sub(r"\$(\w+)", r"\1", expression)
+    return [
+        eval(formula, {}, {ref: values[key] for ref, values in inputs.items()})
+        for key in sorted(keys)
+    ]
+
+
 def test_every_panel_query_returns_data(loaded: tuple[InfluxDB, str]) -> None:
     influxdb, postgres_url = loaded
     base, schema = postgres_url.split("?schema=")
@@ -221,19 +241,25 @@ def test_every_panel_query_returns_data(loaded: tuple[InfluxDB, str]) -> None:
         with engine.connect() as connection:
             connection.execute(sa.text(f'SET search_path TO "{schema}"'))
             for title, panel in _panels():
+                results: dict[str, list[dict[str, Any]]] = {}
                 for target in panel["targets"]:
                     uid = target["datasource"]["uid"]
                     if uid == INFLUX_UID:
                         series = _influxql(influxdb, _grafana_macros(target["query"], now))
+                        results[target["refId"]] = series
                         values = [v for s in series for row in s["values"] for v in row[1:]]
                         has_data = any(v not in (None, 0) for v in values)
+                    elif uid == "__expr__":
+                        inputs = {ref: _series_values(series) for ref, series in results.items()}
+                        computed = _evaluate(target["expression"], inputs)
+                        has_data = bool(computed) and all(0 <= v <= 1 for v in computed)
                     else:
                         assert uid == POSTGRES_UID
                         query = _grafana_macros(target["rawSql"], now)
                         rows = connection.execute(sa.text(query)).all()
                         has_data = any(any(v not in (None, 0) for v in row) for row in rows)
                     if not has_data:
-                        empty.append(title)
+                        empty.append(f"{title} ({target['refId']})")
     finally:
         engine.dispose()
     assert empty == []
