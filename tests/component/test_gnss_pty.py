@@ -100,41 +100,66 @@ class SteppingClock:
 
 async def test_vehicle_tracker_sends_batches_of_valid_fixes() -> None:
     roads = city_roads()
-    scooter = shuttle_at(roads, "shuttle-2", "station")
-    scooter.drive_to(roads, "station", "city-hall")
-    clock = iter(START + timedelta(seconds=s) for s in range(10_000))
+    shuttle = shuttle_at(roads, "shuttle-2", "station")
+    shuttle.drive_to(roads, "station", "city-hall")
     batches: list[tuple[list[Fix], VehicleState | None]] = []
     state = VehicleState(kind="shuttle", battery_pct=80, door_open=False, occupancy=2)
+    changes: list[tuple[bool, str]] = []
 
     async def send(fixes: list[Fix], vehicle_state: VehicleState | None) -> None:
         batches.append((fixes, vehicle_state))
 
     with NmeaPty() as pty:
-        async with SerialNmeaPort(pty.port_name, read_timeout_s=0.3) as port:
+        tracker = VehicleTracker(
+            "shuttle-2", SerialNmeaPort(pty.port_name, read_timeout_s=0.3),
+            clock=SteppingClock(START.timestamp()), vehicle_state=lambda: state,
+            on_status=lambda online, reason: changes.append((online, reason)), interval_ms=3000,
+        )  # fmt: skip
+        task = asyncio.create_task(tracker.run(send))
+        async with asyncio.timeout(10):
+            while not tracker.online:  # pyserial flushes its input on open: talk after
+                await asyncio.sleep(0.01)
+            clock = iter(START + timedelta(seconds=s) for s in range(10_000))
             await drive_receiver(
-                scooter, pty, now=lambda: next(clock), sleep=lambda _: asyncio.sleep(0), epochs=3
+                shuttle, pty, now=lambda: next(clock), sleep=lambda _: asyncio.sleep(0), epochs=3
             )
-            pty.write(
-                encode_epoch(ReceiverEpoch(START + timedelta(seconds=3), 0, 0, 0, 0, has_fix=False))
-            )
+            lost = ReceiverEpoch(START + timedelta(seconds=3), 0, 0, 0, 0, has_fix=False)
+            pty.write(encode_epoch(lost))
             clock = iter(START + timedelta(seconds=s) for s in range(4, 10_000))
             await drive_receiver(
-                scooter, pty, now=lambda: next(clock), sleep=lambda _: asyncio.sleep(0), epochs=6
+                shuttle, pty, now=lambda: next(clock), sleep=lambda _: asyncio.sleep(0), epochs=6
             )
-            tracker = VehicleTracker(
-                "shuttle-2", port, clock=SteppingClock(START.timestamp()),
-                vehicle_state=lambda: state, interval_ms=3000,
-            )  # fmt: skip
-            task = asyncio.create_task(tracker.run(send))
-            async with asyncio.timeout(10):
-                while sum(len(fixes) for fixes, _ in batches) < 9:
-                    await asyncio.sleep(0.01)
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            while sum(len(fixes) for fixes, _ in batches) < 9:
+                await asyncio.sleep(0.01)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
     sent = [fix for fixes, _ in batches for fix in fixes]
     assert [fix.ts for fix in sent] == [
         int((START + timedelta(seconds=s)).timestamp() * 1000) for s in range(10) if s != 3
     ]
     assert all(vehicle_state == state for _, vehicle_state in batches)
     assert tracker.batcher.no_fix_epochs == 1
+    assert changes == [(True, "receiver answers")]
+
+
+async def test_vehicle_tracker_retries_a_missing_receiver_and_reports_it_once() -> None:
+    changes: list[tuple[bool, str]] = []
+    clock = SteppingClock(START.timestamp())
+    tracker = VehicleTracker(
+        "scooter-9", SerialNmeaPort("/dev/no-such-gnss", read_timeout_s=0.1), clock=clock,
+        on_status=lambda online, reason: changes.append((online, reason)),
+    )  # fmt: skip
+
+    async def send(fixes: list[Fix], vehicle_state: VehicleState | None) -> None:
+        raise AssertionError("nothing to send")
+
+    task = asyncio.create_task(tracker.run(send))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert len(changes) == 1
+    assert changes[0][0] is False
+    assert "cannot open" in changes[0][1]
+    assert clock.now() - START.timestamp() > 60  # it backed off, in simulated time
