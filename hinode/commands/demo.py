@@ -2,13 +2,15 @@
 
 import asyncio
 import contextlib
+import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from hinode import logs
 from hinode.commands._errors import fail
+from hinode.demo.interchange import summary_lines
 from hinode.demo.runner import DemoOptions, run
 from messages import HinodeError
 
@@ -33,11 +35,37 @@ def run_demo(
         float,
         typer.Option(help="Simulated seconds per real second (60: an hour a minute).", min=0.001),
     ] = 1.0,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            help=(
+                "Begin at this simulated time, ISO 8601 (e.g. 2026-05-20T10:00+09:00; without "
+                "an offset it is read as JST). Default: now."
+            ),
+        ),
+    ] = None,
+    ev_mode: Annotated[
+        str,
+        typer.Option(
+            help=(
+                "How the factory's chargers are controlled: pv (follow the PV surplus), minpv "
+                "(6 A at least, more with surplus) or now (as fast as the site limit allows)."
+            ),
+        ),
+    ] = "pv",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
 ) -> None:
-    """Run a simulated city quarter: devices, edge agents, broker, collector and store."""
+    """Run a simulated city quarter: devices, edge agents, broker, collector and store.
+
+    The factory's wallboxes follow its PV surplus: a charging controller reads the grid meter
+    from the store and commands the chargers through the edge agent. The closing report holds
+    the controller's decisions and the quarter's planned interchange on a working day and a day
+    off (the first of each from the simulated start on).
+    """
     if broker is not None and not broker.startswith(("mqtt://", "mqtts://")):
         fail(f"--broker: expected mqtt://host:port or mqtts://host:port, got {broker!r}")
+    if ev_mode not in ("pv", "minpv", "now"):
+        fail(f"--ev-mode: expected pv, minpv or now, got {ev_mode!r}")
     logs.configure(level=log_level)
     options = DemoOptions(
         duration_s=duration,
@@ -46,6 +74,8 @@ def run_demo(
         report=report,
         broker_url=broker,
         speed=speed,
+        start=None if start is None else _start_epoch(start),
+        ev_mode="pv" if ev_mode == "pv" else "minpv" if ev_mode == "minpv" else "now",
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):
@@ -57,3 +87,38 @@ def run_demo(
             f"published {summary['published_readings']} readings, "
             f"stored {summary['stored_readings']}, lost {summary['lost_readings']}"
         )
+        for line in _energy_lines(summary):
+            typer.echo(line)
+
+
+def _start_epoch(text: str) -> float:
+    """Epoch seconds of an ISO 8601 time; a time without offset is Japan time."""
+    try:
+        when = dt.datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--start: expected an ISO 8601 time such as 2026-05-20T10:00+09:00, got {text!r}")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone(dt.timedelta(hours=9), "JST"))
+    return when.timestamp()
+
+
+def _energy_lines(report: dict[str, Any]) -> list[str]:
+    """The EV loop and the interchange, in a few lines."""
+    lines: list[str] = []
+    charging = report.get("ev_charging")
+    if isinstance(charging, dict):
+        setpoints = ", ".join(
+            f"{device} {'/'.join(f'{a:g}' for a in entry['setpoints_a']) or '-'} A"
+            for device, entry in charging["chargers"].items()
+        )
+        lines.append(
+            f"EV charging at {charging['site']} ({charging['mode']}): {charging['decisions']} "
+            f"decisions in {charging['rounds']} rounds; setpoints {setpoints}"
+        )
+    interchange = report.get("interchange")
+    if isinstance(interchange, dict):
+        if "error" in interchange:
+            lines.append(f"interchange not planned: {interchange['error']}")
+        else:
+            lines.extend(summary_lines(interchange))
+    return lines

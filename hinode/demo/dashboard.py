@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from hinode.demo.view import Snapshot
+from hinode.demo.view import ChargingView, Snapshot
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SHOWN_QUANTITIES = (
@@ -57,7 +57,50 @@ def render(snapshot: Snapshot) -> Group:
             *cells,
             f"{device.readings_stored:,}",
         )
-    return Group(Panel(header, title="Hinode demo"), devices)
+    parts: list[Panel | Table] = [Panel(header, title="Hinode demo"), devices]
+    if snapshot.charging is not None:
+        parts.append(_charging_panel(snapshot.charging))
+    return Group(*parts)
+
+
+# IEC 61851 states as the profiles map them.
+_STATES = {1.0: "A no car", 2.0: "B plugged in", 3.0: "C charging", 4.0: "D charging"}
+
+
+def _charging_panel(charging: ChargingView) -> Panel:
+    """Surplus, setpoints and drawn currents of the site's chargers."""
+    header = Table.grid(padding=(0, 3))
+    header.add_row(
+        f"[bold]PV surplus[/] {_watts(charging.surplus_w)}",
+        f"[bold]grid[/] {_watts(charging.grid_w)}",
+        f"[bold]PV[/] {_watts(charging.pv_w)}",
+        f"[bold]mode[/] {charging.mode}",
+        f"[bold]rounds[/] {charging.rounds:,}  [bold]decisions[/] {charging.decisions:,}",
+        "[red]FAIL-SAFE[/]" if charging.failsafe_active else "[green]controlled[/]",
+    )
+    chargers = Table(expand=True)
+    for title in ("charger", "state", "setpoint (A)", "offered (A)", "drawn (A)", "why"):
+        chargers.add_column(
+            title, justify="left" if title in ("charger", "state", "why") else "right"
+        )
+    for charger in charging.chargers:
+        chargers.add_row(
+            charger.device,
+            "–" if charger.state is None else _STATES.get(charger.state, f"{charger.state:g}"),
+            _amps(charger.setpoint_a),
+            _amps(charger.offered_a),
+            _amps(charger.drawn_a),
+            charger.reason or "–",
+        )
+    return Panel(Group(header, chargers), title=f"EV charging · {charging.site}")
+
+
+def _watts(value: float | None) -> str:
+    return "–" if value is None else f"{value + 0.0:,.0f} W"
+
+
+def _amps(value: float | None) -> str:
+    return "–" if value is None else f"{value + 0.0:.1f}"
 
 
 def _format(value: float | None, quantity: str) -> str:

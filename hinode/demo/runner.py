@@ -5,7 +5,6 @@ import contextlib
 import json
 import logging
 import time
-import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -18,12 +17,16 @@ from rich.live import Live
 from cloud import Collector, CollectorStats, open_state, open_timeseries
 from edge import Agent
 from hinode.broker import EmbeddedBroker
+from hinode.demo.charging import DemoCharging, Mode, charging_config
 from hinode.demo.dashboard import render
+from hinode.demo.interchange import quarter_interchange
 from hinode.demo.quarter import QUARTER, SimulatedSite, gateway_config
 from hinode.demo.report import build_report
-from hinode.demo.view import DeviceView, Snapshot
-from messages import Clock, ScaledClock
-from simulators.modbus import ModbusSimServer, create_device
+from hinode.demo.simulation import INVERTER, site_devices
+from hinode.demo.timing import timing_for
+from hinode.demo.view import ChargerView, ChargingView, DeviceView, Snapshot
+from messages import Clock, HinodeError, ScaledClock
+from simulators.modbus import ModbusSimServer
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +45,9 @@ class DemoOptions:
     report: Path | None
     broker_url: str | None
     speed: float
+    #: Simulated start, epoch seconds (None: now).
+    start: float | None = None
+    ev_mode: Mode = "pv"
 
 
 @asynccontextmanager
@@ -56,17 +62,7 @@ async def _broker(url: str | None) -> AsyncIterator[tuple[str, Protocol]]:
 
 @asynccontextmanager
 async def _site_simulator(site: SimulatedSite, now: Callable[[], float]) -> AsyncIterator[int]:
-    # A seed per site and device, stable across runs, so that no two sites mirror each other.
-    devices = {
-        unit.unit: create_device(
-            unit.model,
-            now=now,
-            load=unit.load,
-            seed=zlib.crc32(f"{site.site}/{unit.device}".encode()),
-        )
-        for unit in site.units
-    }
-    async with ModbusSimServer(devices, now=now) as server:
+    async with ModbusSimServer(site_devices(site, now), now=now) as server:
         yield server.port
 
 
@@ -77,6 +73,7 @@ class _Demo:
         self.broker_url = broker_url
         self.agents: list[tuple[SimulatedSite, Agent]] = []
         self.collector: Collector | None = None
+        self.charging: DemoCharging | None = None
         self._started = time.monotonic()
         self._rate_mark = (time.monotonic(), 0)
 
@@ -120,6 +117,51 @@ class _Demo:
             gaps=stats.gap_list(),
             devices=devices,
             messages_per_s=rate,
+            charging=self._charging_view(),
+        )
+
+    def _charging_view(self) -> ChargingView | None:
+        charging = self.charging
+        found = [(s, a) for s, a in self.agents if charging and s.site == charging.config.site]
+        if charging is None or not found:
+            return None
+        site, agent = found[0]
+        last = agent.stats.last_readings
+
+        def value(device: str | None, quantity: str) -> float | None:
+            for reading in last.get(device or "", []):
+                if reading.quantity == quantity and reading.phase is None:
+                    return reading.value
+            return None
+
+        def drawn_a(device: str) -> float | None:
+            currents = [r.value for r in last.get(device, []) if r.quantity == "current_a"]
+            return max(currents) if currents else None
+
+        setpoints, reasons = charging.setpoints_a(), charging.reasons()
+        inverters = [unit.device for unit in site.units if unit.model == INVERTER]
+        # The edge reports an inverter's production as negative power (consumption positive).
+        pv = [value(device, "active_power_w") for device in inverters]
+        return ChargingView(
+            site=site.site,
+            mode=charging.config.mode,
+            surplus_w=charging.surplus_w,
+            grid_w=value(site.grid_meter, "active_power_w"),
+            pv_w=-sum(p for p in pv if p is not None) if any(p is not None for p in pv) else None,
+            rounds=charging.rounds,
+            decisions=len(charging.decisions),
+            failsafe_active=agent.stats.failsafe_active,
+            chargers=[
+                ChargerView(
+                    device=unit.device,
+                    setpoint_a=setpoints.get(unit.device),
+                    reason=reasons.get(unit.device),
+                    offered_a=value(unit.device, "charge_current_limit_a"),
+                    drawn_a=drawn_a(unit.device),
+                    state=value(unit.device, "charger_state"),
+                )
+                for unit in site.chargers
+            ],
         )
 
     async def drain(self) -> None:
@@ -136,9 +178,9 @@ class _Demo:
 async def run(options: DemoOptions) -> dict[str, object]:
     """Run the demo until the duration passes (or forever) and return its report."""
     options.data_dir.mkdir(parents=True, exist_ok=True)
-    clock = ScaledClock(speed=options.speed)
+    clock = ScaledClock(speed=options.speed, start=options.start)
     started_at = time.time()
-    poll_interval_s = max(1.0, options.speed)
+    timing = timing_for(options.speed)
     async with AsyncExitStack() as stack:
         broker_url, protocol = await stack.enter_async_context(_broker(options.broker_url))
         demo = _Demo(options, clock, broker_url)
@@ -163,17 +205,25 @@ async def run(options: DemoOptions) -> dict[str, object]:
                 protocol=protocol,
                 modbus_port=port,
                 data_dir=options.data_dir,
-                poll_interval_s=poll_interval_s,
+                poll_interval_s=timing.poll_interval_s,
+                edge_timeout_s=timing.edge_timeout_s,
             )
             demo.agents.append((site, Agent(config, clock=clock)))
+        charging_site = next(s for s in QUARTER if s.chargers and s.grid_meter is not None)
+        demo.charging = DemoCharging(
+            charging_config(charging_site, timing, options.ev_mode),
+            decisions_path=options.data_dir / "ev-decisions.jsonl",
+        )
         first = demo.snapshot()
         logger.info("demo started", extra={"broker": broker_url, "speed": options.speed})
         async with asyncio.TaskGroup() as tasks:
             for _, agent in demo.agents:
                 tasks.create_task(agent.run())
+            controller = tasks.create_task(demo.charging.run(timeseries, broker_url, clock))
             try:
                 await _watch(demo, options)
             finally:
+                controller.cancel()
                 for _, agent in demo.agents:
                     agent.stop()
         await demo.drain()
@@ -181,6 +231,8 @@ async def run(options: DemoOptions) -> dict[str, object]:
     report = build_report(
         first=first, last=last, speed=options.speed, started_at=started_at, ended_at=time.time()
     )
+    report["ev_charging"] = demo.charging.summary()
+    report["interchange"] = _interchange(first.sim_time)
     if options.report is not None:
         options.report.parent.mkdir(parents=True, exist_ok=True)
         options.report.write_text(json.dumps(report, indent=2) + "\n")
@@ -188,6 +240,15 @@ async def run(options: DemoOptions) -> dict[str, object]:
         "demo finished", extra={"stored": last.readings_stored, "lost": report["lost_readings"]}
     )
     return report
+
+
+def _interchange(start: float) -> dict[str, object]:
+    """The quarter's planned interchange, or why there is none (the report still gets written)."""
+    try:
+        return quarter_interchange(QUARTER, start)
+    except (HinodeError, KeyError, ValueError) as exc:
+        logger.warning("interchange not planned", extra={"error": str(exc)})
+        return {"error": str(exc)}
 
 
 async def _watch(demo: _Demo, options: DemoOptions) -> None:

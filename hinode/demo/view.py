@@ -17,6 +17,33 @@ class DeviceView:
 
 
 @dataclass(frozen=True, slots=True)
+class ChargerView:
+    """One charger of the charging loop: what the controller set and what the car draws."""
+
+    device: str
+    setpoint_a: float | None
+    reason: str | None
+    offered_a: float | None
+    drawn_a: float | None
+    state: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingView:
+    """A site's EV charging loop at one instant."""
+
+    site: str
+    mode: str
+    surplus_w: float | None
+    grid_w: float | None
+    pv_w: float | None
+    rounds: int
+    decisions: int
+    failsafe_active: bool
+    chargers: list[ChargerView] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole demo at one instant of simulated time."""
 
@@ -32,3 +59,4 @@ class Snapshot:
     gaps: list[dict[str, object]]
     devices: list[DeviceView]
     messages_per_s: float = 0.0
+    charging: ChargingView | None = None

@@ -1,0 +1,133 @@
+"""The demo's EV charging loop: the factory's chargers following its PV surplus.
+
+The cloud's :class:`ChargingController` runs in-process with the collector's store as its
+readings, the demo's broker for its commands and the demo's clock for its rounds; the edge agent
+applies the setpoints to the simulated wallboxes behind the factory's simulated grid meter, so
+what the chargers draw shows up in the meter the controller reads next.
+"""
+
+import asyncio
+import contextlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from cloud import TimeSeriesStore
+from cloud.energy import ChargerConfig, ChargingController, ChargingSiteConfig, Decision
+from hinode.demo.quarter import SimulatedSite
+from hinode.demo.timing import Timing
+from hinode.energy.charging import JsonlDecisions, PahoCommands, StoreReadings
+from messages import Clock, now_ms
+
+Mode = Literal["now", "minpv", "pv"]
+#: How long closing the command client may take.
+CLOSE_TIMEOUT_S = 5.0
+
+
+def charging_config(site: SimulatedSite, timing: Timing, mode: Mode) -> ChargingSiteConfig:
+    """The controller's configuration for *site*, with periods fit for the demo's speed."""
+    if site.grid_meter is None:
+        msg = f"site {site.site} has no grid meter to follow"
+        raise ValueError(msg)
+    return ChargingSiteConfig(
+        site=site.site,
+        mode=mode,
+        site_limit_a=site.charging_limit_a,
+        grid_meter=site.grid_meter,
+        interval_s=timing.controller_interval_s,
+        command_ttl_s=timing.command_ttl_s,
+        edge_timeout_s=timing.edge_timeout_s,
+        stale_after_s=timing.stale_after_s,
+        chargers=[
+            ChargerConfig(
+                device=unit.device,
+                gateway=site.gateway,
+                phases=unit.phases,
+                max_current_a=unit.max_current_a,
+            )
+            for unit in site.chargers
+        ],
+    )
+
+
+@dataclass
+class DemoCharging:
+    """The running loop and what the live view and the report show of it."""
+
+    config: ChargingSiteConfig
+    decisions_path: Path
+    decisions: list[Decision] = field(default_factory=list)
+    rounds: int = 0
+    surplus_w: float | None = None
+
+    def record(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+
+    def setpoints_a(self) -> dict[str, float]:
+        """The setpoint each charger was last given."""
+        return {decision.charger: decision.current_a for decision in self.decisions}
+
+    def reasons(self) -> dict[str, str]:
+        return {decision.charger: decision.reason for decision in self.decisions}
+
+    async def run(self, store: TimeSeriesStore, broker_url: str, clock: Clock) -> None:
+        """Rounds every ``interval_s`` of *clock* until cancelled."""
+        log = JsonlDecisions(self.decisions_path)
+        commands = PahoCommands(broker_url, client_id=f"hinode-demo-ev-{self.config.site}")
+        recorder = _Both(self, log)
+        controller = ChargingController(self.config, StoreReadings(store), commands, recorder)
+        try:
+            while True:
+                request = controller.step(now_ms(clock))
+                self.rounds = controller.rounds
+                self.surplus_w = request.pv_surplus_w
+                await clock.sleep(self.config.interval_s)
+        finally:
+            log.close()
+            # paho's disconnect and thread join are quick, but never hang the demo's exit.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CLOSE_TIMEOUT_S):
+                    await asyncio.to_thread(commands.close)
+
+    def summary(self) -> dict[str, object]:
+        """The loop's part of the closing report."""
+        changes = Counter(decision.charger for decision in self.decisions)
+        setpoints: dict[str, list[float]] = {}
+        for decision in self.decisions:
+            values = setpoints.setdefault(decision.charger, [])
+            if decision.current_a not in values:
+                values.append(decision.current_a)
+        return {
+            "site": self.config.site,
+            "mode": self.config.mode,
+            "grid_meter": self.config.grid_meter,
+            "rounds": self.rounds,
+            "decisions": len(self.decisions),
+            "decisions_file": str(self.decisions_path),
+            "interval_s": self.config.interval_s,
+            "command_ttl_s": self.config.command_ttl_s,
+            "edge_timeout_s": self.config.edge_timeout_s,
+            "chargers": {
+                entry.device: {
+                    "setpoint_changes": changes.get(entry.device, 0),
+                    "setpoints_a": sorted(setpoints.get(entry.device, [])),
+                    "last_setpoint_a": self.setpoints_a().get(entry.device),
+                    "last_reason": self.reasons().get(entry.device),
+                }
+                for entry in self.config.chargers
+            },
+            "last_pv_surplus_w": None if self.surplus_w is None else round(self.surplus_w, 1),
+        }
+
+
+@dataclass
+class _Both:
+    """Records a decision in the demo's memory and in its JSON-lines log."""
+
+    demo: DemoCharging
+    log: JsonlDecisions
+
+    def record(self, decision: Decision) -> None:
+        self.demo.record(decision)
+        self.log.record(decision)
