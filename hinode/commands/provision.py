@@ -179,7 +179,7 @@ def revoke(
     except HinodeError as exc:
         fail(str(exc))
     typer.echo(f"revoked {identity.role} {identity.name} ({identity.auth})")
-    typer.echo("reload the broker (SIGHUP) for the ACL and password file; restart it for the CRL")
+    typer.echo("reload the broker (SIGHUP): it rereads the ACL, the password file and the CRL")
 
 
 @app.command("broker-config")

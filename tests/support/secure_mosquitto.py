@@ -6,6 +6,7 @@ import signal
 import ssl
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -63,10 +64,22 @@ class SecureMosquitto:
             raise RuntimeError(msg) from None
 
     def reload(self) -> None:
-        """Regenerate the files and SIGHUP the broker (it rereads ACL and password file)."""
+        """Regenerate the files and SIGHUP the broker; return once it has reread them."""
         self.generate()
         assert self._process is not None
+        before = self._reloads()
         os.kill(self._process.pid, signal.SIGHUP)
+        deadline = time.monotonic() + WAIT_S
+        while self._reloads() == before:
+            if time.monotonic() > deadline:
+                msg = "mosquitto did not log a reload after SIGHUP"
+                raise RuntimeError(msg)
+            time.sleep(0.02)
+
+    def _reloads(self) -> int:
+        if not self.log_path.exists():
+            return 0
+        return self.log_path.read_text().count("Reloading config.")
 
     def restart(self) -> None:
         self.stop()
