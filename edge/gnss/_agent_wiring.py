@@ -5,7 +5,7 @@ from collections.abc import Callable
 from edge.config import GatewayConfig, GnssDevice
 from edge.gnss._positions import position_payload
 from edge.gnss._serial_port import SerialNmeaPort
-from edge.gnss._tracker import StatusChange, VehicleTracker
+from edge.gnss._tracker import ReadVehicleState, StatusChange, VehicleTracker
 from edge.outbox import Sealed
 from messages import Clock, Fix, VehicleState, encode
 from messages import topics as t
@@ -15,10 +15,12 @@ def gnss_trackers(
     config: GatewayConfig,
     clock: Clock,
     on_status: Callable[[str], StatusChange] | None = None,
+    vehicle_state: Callable[[str], ReadVehicleState] | None = None,
 ) -> list[VehicleTracker]:
     """One tracker per ``kind: gnss`` device; the device id is the vehicle id.
 
-    *on_status(device_id)* gives each tracker its status callback (device online/offline).
+    *on_status(device_id)* gives each tracker its status callback (device online/offline);
+    *vehicle_state(device_id)* how to read that vehicle's own interface (battery, doors…).
     """
     return [
         VehicleTracker(
@@ -26,6 +28,7 @@ def gnss_trackers(
             SerialNmeaPort(device.serial, baudrate=device.baud),
             clock=clock,
             on_status=None if on_status is None else on_status(device.id),
+            vehicle_state=None if vehicle_state is None else vehicle_state(device.id),
         )
         for device in config.devices
         if isinstance(device, GnssDevice)
