@@ -209,8 +209,9 @@ def test_technician_walkthrough_from_provisioning_to_cloud_status(walk: Walk) ->
             walk.operations_start_collector()
 
     check = next(out for cmd, out in outputs.items() if " edge check " in cmd)
-    assert "broker" in check
-    assert "meter-main" in check
+    lines = check.splitlines()
+    assert [line.split()[1] for line in lines] == ["broker", "meter-main"]
+    assert all(line.startswith("ok") for line in lines), check
     status = next(out for cmd, out in outputs.items() if cmd.startswith("hinode cloud status"))
     assert "gw-factory-a-1" in status
     assert "online" in status
