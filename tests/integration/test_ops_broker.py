@@ -232,3 +232,29 @@ def test_unknown_or_anonymous_password_client_cannot_connect(
     no_certificate = _client(clients, tmp_path, "no-cert")
     reason = no_certificate.connect(broker.cert_port)
     assert reason is None or reason.is_failure
+
+
+def test_dashboard_client_reads_over_secure_websockets(
+    tmp_path: Path, deployment: Deployment, clients: list[Client]
+) -> None:
+    server = SecureMosquitto(tmp_path / "ws-broker", deployment, websockets=True)
+    server.start()
+    try:
+        assert server.websockets_port is not None
+        browser = Client("dashboard", tmp_path / "pki" / "ca.crt", websockets=True)
+        clients.append(browser)
+        password = _password_of(tmp_path / "svc" / "collector-1.broker-url")
+        reason = browser.connect(server.websockets_port, username="collector-1", password=password)
+        assert reason is not None
+        assert not reason.is_failure
+        browser.subscribe("hinode/v1/+/+/state")
+        gateway = _gateway(clients, tmp_path, server, "gw-a")
+
+        gateway.publish("hinode/v1/lab/gw-a/state", b"{}")
+
+        assert browser.wait_for("hinode/v1/lab/gw-a/state")
+    finally:
+        for client in clients:
+            client.close()
+        clients.clear()
+        server.stop()

@@ -23,11 +23,12 @@ WAIT_S = 5.0
 class SecureMosquitto:
     """The deployment's broker on free ports: certificate listener and password listener."""
 
-    def __init__(self, workdir: Path, deployment: Deployment) -> None:
+    def __init__(self, workdir: Path, deployment: Deployment, *, websockets: bool = False) -> None:
         self.workdir = workdir
         self.deployment = deployment
         self.cert_port = free_port()
         self.password_port = free_port()
+        self.websockets_port = free_port() if websockets else None
         self.config_dir = workdir / "config"
         self.data_dir = workdir / "data"
         self.log_path = workdir / "mosquitto.log"
@@ -39,6 +40,7 @@ class SecureMosquitto:
             bind="127.0.0.1",
             cert_port=self.cert_port,
             password_port=self.password_port,
+            websockets_port=self.websockets_port,
             user="root",
             log_file=str(self.log_path),
         )
@@ -57,6 +59,8 @@ class SecureMosquitto:
         try:
             wait_port(self.cert_port)
             wait_port(self.password_port)
+            if self.websockets_port is not None:
+                wait_port(self.websockets_port)
         except TimeoutError:
             log = self.log_path.read_text() if self.log_path.exists() else "(no log)"
             self.stop()
@@ -99,9 +103,12 @@ class SecureMosquitto:
 class Client:
     """A blocking paho client for tests: connect, subscribe, publish, collect messages."""
 
-    def __init__(self, client_id: str, ca: Path) -> None:
+    def __init__(self, client_id: str, ca: Path, *, websockets: bool = False) -> None:
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            transport="websockets" if websockets else "tcp",
         )
         self.context = ssl.create_default_context(cafile=str(ca))
         self.connected = threading.Event()
