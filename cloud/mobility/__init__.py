@@ -83,6 +83,7 @@ from cloud.mobility._scooter_states import (
     VehicleStatus,
     next_state,
 )
+from cloud.mobility._service import ServiceReport, ShuttleService
 
 __all__ = [
     "ARRIVAL_RADIUS_M",
@@ -123,7 +124,9 @@ __all__ = [
     "Scooter",
     "ScooterFleet",
     "ScooterType",
+    "ServiceReport",
     "Shuttle",
+    "ShuttleService",
     "ShuttleState",
     "Stop",
     "SystemInfo",
