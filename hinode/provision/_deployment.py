@@ -60,14 +60,18 @@ class Deployment:
         if not settings_path.exists() or not (directory / "ca.key").exists():
             msg = f"{directory} is not a deployment directory (run `hinode provision ca` first)"
             raise ConfigError(msg)
-        settings = yaml.safe_load(settings_path.read_text(encoding="utf-8")) or {}
-        self.broker_hosts: list[str] = list(settings.get("broker_hosts", ["localhost"]))
-        self.cert_port: int = int(settings.get("cert_port", 8883))
-        self.password_port: int = int(settings.get("password_port", 8884))
+        try:
+            settings = yaml.safe_load(settings_path.read_text(encoding="utf-8")) or {}
+            self.broker_hosts: list[str] = list(settings.get("broker_hosts", ["localhost"]))
+            self.cert_port: int = int(settings.get("cert_port", 8883))
+            self.password_port: int = int(settings.get("password_port", 8884))
+            self.authority = Authority.load(
+                (directory / "ca.crt").read_bytes(), (directory / "ca.key").read_bytes()
+            )
+        except (OSError, yaml.YAMLError, AttributeError, TypeError, ValueError) as exc:
+            msg = f"{directory}: damaged deployment directory: {type(exc).__name__}"
+            raise ConfigError(msg) from None
         self.state_url = state_url or settings.get("state") or self.default_state_url(directory)
-        self.authority = Authority.load(
-            (directory / "ca.crt").read_bytes(), (directory / "ca.key").read_bytes()
-        )
 
     @staticmethod
     def default_state_url(directory: Path) -> str:

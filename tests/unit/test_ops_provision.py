@@ -203,3 +203,12 @@ def test_bad_input_is_one_line_and_exit_2(
     assert code == 2
     assert message in output
     assert output.count("\n") == 1
+
+
+def test_a_damaged_ca_key_is_one_line_and_shows_no_key_material(tmp_path: Path) -> None:
+    Deployment.create(tmp_path / "pki", broker_hosts=["localhost"], now=NOW)
+    (tmp_path / "pki" / "ca.key").write_text("-----BEGIN PRIVATE KEY-----\nc2VjcmV0\n")
+    code, output = _cli("gateway", "--pki", str(tmp_path / "pki"), "--site", "s", "--gateway", "g")
+    assert code == 2
+    assert "damaged deployment directory" in output
+    assert "c2VjcmV0" not in output
