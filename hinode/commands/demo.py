@@ -33,7 +33,14 @@ def run_demo(
     ] = None,
     speed: Annotated[
         float,
-        typer.Option(help="Simulated seconds per real second (60: an hour a minute).", min=0.001),
+        typer.Option(
+            help=(
+                "Simulated seconds per real second (60: an hour a minute; 600: a day in 2.4 "
+                "minutes, the fastest at which the wallboxes' own watchdogs "
+                "still see every poll)."
+            ),
+            min=0.001,
+        ),
     ] = 1.0,
     start: Annotated[
         str | None,

@@ -9,6 +9,7 @@ what the chargers draw shows up in the meter the controller reads next.
 import asyncio
 import contextlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,6 +24,9 @@ from messages import Clock, now_ms
 Mode = Literal["now", "minpv", "pv"]
 #: How long closing the command client may take.
 CLOSE_TIMEOUT_S = 5.0
+#: How long the loop waits for the chargers' gateway to connect before its first round.
+READY_TIMEOUT_S = 10.0
+READY_POLL_S = 0.05
 
 
 def charging_config(site: SimulatedSite, timing: Timing, mode: Mode) -> ChargingSiteConfig:
@@ -71,8 +75,23 @@ class DemoCharging:
     def reasons(self) -> dict[str, str]:
         return {decision.charger: decision.reason for decision in self.decisions}
 
-    async def run(self, store: TimeSeriesStore, broker_url: str, clock: Clock) -> None:
-        """Rounds every ``interval_s`` of *clock* until cancelled."""
+    async def run(
+        self,
+        store: TimeSeriesStore,
+        broker_url: str,
+        clock: Clock,
+        gateway_ready: Callable[[], bool] = lambda: True,
+    ) -> None:
+        """Rounds every ``interval_s`` of *clock* until cancelled.
+
+        The first round waits for the chargers' gateway to be on the broker (for at most
+        ``READY_TIMEOUT_S``): its session is clean, so a command sent before it subscribed is
+        lost, and an unchanged setpoint is only sent again half a TTL later.
+        """
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(READY_TIMEOUT_S):
+                while not gateway_ready():  # noqa: ASYNC110 - the agent has a flag, no event
+                    await asyncio.sleep(READY_POLL_S)
         log = JsonlDecisions(self.decisions_path)
         commands = PahoCommands(broker_url, client_id=f"hinode-demo-ev-{self.config.site}")
         recorder = _Both(self, log)

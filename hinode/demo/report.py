@@ -1,4 +1,4 @@
-"""The demo's closing report: what was published, stored, dropped and lost, per device."""
+"""The demo's closing report: readings per device, the EV charging loop, the interchange."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -11,9 +11,20 @@ def _iso(epoch_s: float) -> str:
 
 
 def build_report(
-    *, first: Snapshot, last: Snapshot, speed: float, started_at: float, ended_at: float
+    *,
+    first: Snapshot,
+    last: Snapshot,
+    speed: float,
+    started_at: float,
+    ended_at: float,
+    ev_charging: dict[str, Any] | None = None,
+    interchange: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A JSON-ready report. ``lost_readings`` counts acknowledged readings that were not stored."""
+    """A JSON-ready report. ``lost_readings`` counts acknowledged readings that were not stored.
+
+    ``ev_charging`` is the charging loop's summary, ``interchange`` the quarter's planned
+    interchange on a working day and a day off (see ``hinode.demo.interchange``).
+    """
     return {
         "started_at": _iso(started_at),
         "ended_at": _iso(ended_at),
@@ -42,4 +53,6 @@ def build_report(
             }
             for device in last.devices
         ],
+        "ev_charging": ev_charging,
+        "interchange": interchange,
     }

@@ -1,4 +1,4 @@
-"""Runs the demo: broker, simulators, edge agents and the collector under one TaskGroup."""
+"""Runs the demo: broker, simulators, edge agents, collector and EV controller in one TaskGroup."""
 
 import asyncio
 import contextlib
@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.live import Live
@@ -122,8 +122,10 @@ class _Demo:
 
     def _charging_view(self) -> ChargingView | None:
         charging = self.charging
-        found = [(s, a) for s, a in self.agents if charging and s.site == charging.config.site]
-        if charging is None or not found:
+        if charging is None:
+            return None
+        found = [(s, a) for s, a in self.agents if s.site == charging.config.site]
+        if not found:
             return None
         site, agent = found[0]
         last = agent.stats.last_readings
@@ -219,7 +221,15 @@ async def run(options: DemoOptions) -> dict[str, object]:
         async with asyncio.TaskGroup() as tasks:
             for _, agent in demo.agents:
                 tasks.create_task(agent.run())
-            controller = tasks.create_task(demo.charging.run(timeseries, broker_url, clock))
+            charging_agent = next(a for s, a in demo.agents if s is charging_site)
+            controller = tasks.create_task(
+                demo.charging.run(
+                    timeseries,
+                    broker_url,
+                    clock,
+                    gateway_ready=lambda: charging_agent.stats.connected,
+                )
+            )
             try:
                 await _watch(demo, options)
             finally:
@@ -229,10 +239,14 @@ async def run(options: DemoOptions) -> dict[str, object]:
         await demo.drain()
         last = demo.snapshot()
     report = build_report(
-        first=first, last=last, speed=options.speed, started_at=started_at, ended_at=time.time()
+        first=first,
+        last=last,
+        speed=options.speed,
+        started_at=started_at,
+        ended_at=time.time(),
+        ev_charging=demo.charging.summary(),
+        interchange=_interchange(first.sim_time),
     )
-    report["ev_charging"] = demo.charging.summary()
-    report["interchange"] = _interchange(first.sim_time)
     if options.report is not None:
         options.report.parent.mkdir(parents=True, exist_ok=True)
         options.report.write_text(json.dumps(report, indent=2) + "\n")
@@ -242,7 +256,7 @@ async def run(options: DemoOptions) -> dict[str, object]:
     return report
 
 
-def _interchange(start: float) -> dict[str, object]:
+def _interchange(start: float) -> dict[str, Any]:
     """The quarter's planned interchange, or why there is none (the report still gets written)."""
     try:
         return quarter_interchange(QUARTER, start)
