@@ -7,6 +7,8 @@ rides are booked over the morning; the batch re-optimisation runs every 5 minute
 
 import random
 
+import pytest
+
 from cloud.mobility import (
     Refusal,
     RideRequest,
@@ -43,7 +45,8 @@ def bookings(seed: int) -> list[tuple[float, RideRequest]]:
     return sorted(booked, key=lambda pair: pair[0])
 
 
-def test_a_morning_of_rides_every_promise_kept() -> None:
+@pytest.mark.parametrize("seed", [4, 7, 11])
+def test_a_morning_of_rides_every_promise_kept(seed: int) -> None:
     roads = city_roads()
     depot = roads.nodes["estate-gate"]
     capacity = 3
@@ -56,7 +59,7 @@ def test_a_morning_of_rides_every_promise_kept() -> None:
         for sid in service.routes
     }
     dwell_left = dict.fromkeys(vehicles, 0)
-    queue = bookings(seed=4)
+    queue = bookings(seed=seed)
     requests = {ride.id: ride for _, ride in queue}
     answers: dict[str, object] = {}
     for second in range(int(3.5 * 3600)):
@@ -87,7 +90,7 @@ def test_a_morning_of_rides_every_promise_kept() -> None:
     report = service.report()
     accepted = [rid for rid, answer in answers.items() if not isinstance(answer, Refusal)]
     assert len(answers) == len(requests)
-    assert len(accepted) >= 10
+    assert len(accepted) >= len(requests) // 2
     assert {ride.request for ride in report.completed} == set(accepted)
     assert report.late(requests) == ()
     for ride in report.completed:
