@@ -22,7 +22,12 @@ class DeviceStats:
 
 @dataclass(slots=True)
 class CollectorStats:
-    """Counts since the collector started. ``gaps`` maps (gateway, boot_id) to open ranges."""
+    """Counts since the collector started.
+
+    ``gaps`` maps (gateway, boot_id) to the open ranges the state store reported after this
+    collector's last write for that key; with several collectors, ``hinode cloud status`` (the
+    store itself) is the current view.
+    """
 
     received: int = 0
     stored_readings: int = 0
