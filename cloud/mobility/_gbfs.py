@@ -173,8 +173,13 @@ def vehicle_status(system: SystemInfo, fleet: ScooterFleet, at_ms: int) -> dict[
             ),
             "current_fuel_percent": round(scooter.battery_pct / 100, 2),
         }
-        if scooter.last_event is not None:
-            entry["last_reported"] = rfc3339(scooter.last_event.timestamp)
+        reported = [
+            heard.timestamp
+            for heard in (scooter.last_event, scooter.last_telemetry)
+            if heard is not None
+        ]
+        if reported:
+            entry["last_reported"] = rfc3339(max(reported))
         hub = fleet.hub_at(scooter.position)
         if hub is not None:
             entry["station_id"] = hub.id
