@@ -50,6 +50,7 @@ from cloud._model import (
     SeqRange,
     StoredReading,
 )
+from cloud._mqtt import MqttProtocol
 from cloud._open import open_state, open_timeseries, state_url, timeseries_url
 from cloud._ports import StateStore, TimeSeriesStore
 from cloud._stats import CollectorStats, DeviceStats
@@ -70,6 +71,7 @@ __all__ = [
     "GapRecord",
     "GatewayRecord",
     "Ingest",
+    "MqttProtocol",
     "Outcome",
     "ReadingQuery",
     "SeqRange",

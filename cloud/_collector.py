@@ -11,7 +11,7 @@ from typing import Self
 
 from cloud._ingest import DATA_KINDS, Batch, Ingest
 from cloud._model import SequenceReport
-from cloud._mqtt import Inbound, Protocol, Subscriber
+from cloud._mqtt import Inbound, MqttProtocol, Subscriber
 from cloud._ports import StateStore, TimeSeriesStore
 from cloud._stats import CollectorStats
 from messages import Clock, TopicKind, TransportError, now_ms
@@ -48,7 +48,7 @@ class Collector:
         *,
         client_id: str,
         shared_group: str | None = "hinode",
-        protocol: Protocol = "auto",
+        protocol: MqttProtocol = "auto",
         batch_max: int = 1000,
         batch_age_s: float = 0.2,
     ) -> None:

@@ -28,7 +28,8 @@ from messages import ConfigError, TransportError
 
 logger = logging.getLogger(__name__)
 
-Protocol = Literal["auto", "v5", "v311"]
+#: Which MQTT version to speak: "auto" tries 5 and falls back to 3.1.1.
+MqttProtocol = Literal["auto", "v5", "v311"]
 
 CONNECT_TIMEOUT_S = 10.0
 SUBSCRIBE_TIMEOUT_S = 10.0
@@ -108,7 +109,7 @@ class Subscriber:
         data_filters: Sequence[str],
         plain_filters: Sequence[str] = (),
         shared_group: str | None,
-        protocol: Protocol,
+        protocol: MqttProtocol,
         on_message: Callable[[Inbound], None],
         receive_maximum: int = 65535,
     ) -> None:
@@ -117,7 +118,7 @@ class Subscriber:
         self.data_filters = tuple(data_filters)
         self.plain_filters = tuple(plain_filters)
         self.shared_group = shared_group
-        self.protocol: Protocol = protocol
+        self.protocol: MqttProtocol = protocol
         self.receive_maximum = max(1, min(receive_maximum, 65535))
         self._on_message = on_message
         self._client: paho.Client | None = None
