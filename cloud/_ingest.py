@@ -140,7 +140,7 @@ def _gateway_state(where: Topic, body: StatePayload, received_at: int) -> Gatewa
         boot_id=body.boot_id,
         seq=body.seq,
         sent_at=body.sent_at,
-        version=body.version,
+        version=None if body.version is None else clean_text(body.version, 50),
         devices=tuple(device.id for device in body.devices),
         received_at=received_at,
     )

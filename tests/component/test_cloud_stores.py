@@ -1,5 +1,6 @@
 """The storage adapters against their real databases: SQLite, PostgreSQL and InfluxDB."""
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -8,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from cloud import (
+    Batch,
+    Ingest,
     ReadingQuery,
     StateStore,
     StoredReading,
@@ -17,6 +20,7 @@ from cloud import (
 )
 from cloud._model import DeadLetter, DeviceActivity, EventRecord, GatewayState, StateUpdate
 from tests.support.cloud_messages import BASE_TS
+from tests.support.cloud_messages import state as state_message
 from tests.support.influxdb import InfluxDB
 
 
@@ -227,3 +231,17 @@ def test_a_message_recorded_again_after_a_crash_is_not_counted_twice(
     assert report.duplicates == 1
     (device,) = state_store.devices()
     assert (device.messages, device.readings) == (4, 20)
+
+
+def test_text_that_postgresql_refuses_is_cleaned_before_it_gets_there(
+    state_store: StateStore,
+) -> None:
+    ingest, batch = Ingest(), Batch()
+    topic, payload = state_message(online=True, seq=1)
+    body = json.loads(payload)
+    body["version"] = "1.0\u0000-beta"
+    ingest.accept(topic, json.dumps(body).encode(), BASE_TS, batch)
+    ingest.accept("hinode/v1/s\u0000/gw-1/state", b"\xff\x00", BASE_TS, batch)
+    state_store.record(batch.state)
+    assert state_store.gateways()[0].version == "1.0\N{REPLACEMENT CHARACTER}-beta"
+    assert state_store.dead_letters().latest[0].payload == b"\xff\x00"
