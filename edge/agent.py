@@ -39,6 +39,8 @@ DriverFactory = Callable[
 ]
 
 _MAINTENANCE_INTERVAL_S = 1.0
+#: Clock seconds between two outbox_dropped events while the outbox keeps dropping.
+_DROP_REPORT_INTERVAL_S = 60.0
 #: Real seconds one poll may take in all; each bus request has its own, shorter timeout.
 _POLL_GUARD_S = 30.0
 
@@ -329,17 +331,29 @@ class Agent:
 
     async def _maintain(self) -> None:
         outbox = self._require_outbox()
+        unreported: DropReport | None = None
+        last_report_ms: int | None = None
         while True:
             await outbox.expire(now_ms(self.clock))
             report = outbox.take_drops()
+            now = now_ms(self.clock)
             if report is not None:
-                await self._report_drops(report)
+                self.stats.outbox_dropped_messages += report.messages
+                self.stats.outbox_dropped_readings += report.readings
+                unreported = report if unreported is None else unreported.merge(report)
+            # The first drop is reported at once; while dropping goes on, once a minute (so a
+            # day offline does not fill the outbox with reports); the rest when it stops.
+            if unreported is not None and (
+                report is None
+                or last_report_ms is None
+                or now - last_report_ms >= _DROP_REPORT_INTERVAL_S * 1000
+            ):
+                await self._report_drops(unreported)
+                unreported, last_report_ms = None, now
             self._refresh_stats()
             await asyncio.sleep(_MAINTENANCE_INTERVAL_S)
 
     async def _report_drops(self, report: DropReport) -> None:
-        self.stats.outbox_dropped_messages += report.messages
-        self.stats.outbox_dropped_readings += report.readings
         reasons = ", ".join(report.reasons)
         log.warning(
             "outbox dropped messages",

@@ -62,6 +62,16 @@ class DropReport:
     first_seq: int
     last_seq: int
 
+    def merge(self, later: "DropReport") -> "DropReport":
+        """This report and a later one as one."""
+        return DropReport(
+            messages=self.messages + later.messages,
+            readings=self.readings + later.readings,
+            reasons=tuple(dict.fromkeys(self.reasons + later.reasons)),
+            first_seq=min(self.first_seq, later.first_seq),
+            last_seq=max(self.last_seq, later.last_seq),
+        )
+
 
 class Outbox(Protocol):
     """Durable, ordered store of outgoing messages."""

@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from edge.outbox import OutboxLimits, Sealed, SqliteOutbox
+from edge.outbox import DropReport, OutboxLimits, Sealed, SqliteOutbox
 
 ROOMY = OutboxLimits(max_rows=1_000_000, max_bytes=1_000_000_000, max_age_ms=10**12)
 
@@ -88,7 +88,7 @@ WRITER = textwrap.dedent(
     """
     import asyncio, sys
     from pathlib import Path
-    from edge.outbox import OutboxLimits, Sealed, SqliteOutbox
+    from edge.outbox import DropReport, OutboxLimits, Sealed, SqliteOutbox
 
     async def main():
         limits = OutboxLimits(max_rows=10**6, max_bytes=10**9, max_age_ms=10**12)
@@ -120,3 +120,13 @@ async def test_kill_9_loses_no_committed_row_and_seq_keeps_rising(tmp_path: Path
         assert set(committed) <= stored
         assert stored == set(range(len(stored)))
         assert await outbox.append(message("next"), 1000) == len(stored)
+
+
+def test_drop_reports_merge() -> None:
+    first = DropReport(messages=2, readings=6, reasons=("max_rows",), first_seq=0, last_seq=1)
+    later = DropReport(
+        messages=3, readings=3, reasons=("max_age", "max_rows"), first_seq=5, last_seq=9
+    )
+    assert first.merge(later) == DropReport(
+        messages=5, readings=9, reasons=("max_rows", "max_age"), first_seq=0, last_seq=9
+    )
