@@ -37,6 +37,8 @@ COLLECTED_KINDS = DATA_KINDS | {TopicKind.STATE}
 
 #: Bytes of a refused payload kept in the dead-letter table (its full size is kept too).
 DEAD_LETTER_PAYLOAD_LIMIT = 64 * 1024
+#: The largest sequence number the stores hold (signed 64-bit integers).
+MAX_SEQ = 2**63 - 1
 #: Characters of a refused topic or reason kept.
 DEAD_LETTER_TEXT_LIMIT = 1000
 
@@ -97,6 +99,11 @@ class Ingest:
 
         where = message.topic
         body = message.payload
+        if body.seq > MAX_SEQ:
+            # Valid JSON and contract, but no store holds it (64-bit integers): refusing it
+            # here keeps it from failing every write of its batch for ever.
+            reason = f"seq: {body.seq} is beyond the largest storable sequence number {MAX_SEQ}"
+            return self._refuse(topic, payload, received_at, reason, batch)
         batch.state.gateways_seen[(where.site, where.gateway)] = received_at
         if isinstance(body, StatePayload):
             batch.state.gateway_states.append(_gateway_state(where, body, received_at))

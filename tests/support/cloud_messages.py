@@ -130,7 +130,12 @@ _TOP_LEVEL: dict[str, st.SearchStrategy[Any]] = {
         lambda v: not (isinstance(v, str) and re.fullmatch("[0-9a-f]{8,64}", v))
     ),
     "seq": st.one_of(
-        st.integers(max_value=-1), st.floats(), st.text(max_size=5), st.booleans(), st.none()
+        st.integers(max_value=-1),
+        st.integers(min_value=2**63),  # valid JSON, but no store holds it
+        st.floats(),
+        st.text(max_size=5),
+        st.booleans(),
+        st.none(),
     ),
     "sent_at": _BAD_EPOCH,
     "readings": st.one_of(st.just([]), st.none(), st.integers(), st.text(max_size=5)),

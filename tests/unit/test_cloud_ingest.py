@@ -151,3 +151,11 @@ def test_fuzz_ten_thousand_malformed_payloads_are_dead_lettered_and_good_ones_st
     assert sum(1 for _ in timeseries.query(ReadingQuery())) == totals["good_readings"]
     timeseries.close()
     state_store.close()
+
+
+def test_a_sequence_number_no_store_can_hold_is_refused() -> None:
+    ingest, batch = Ingest(), Batch()
+    body = json.loads(telemetry(1)[1])
+    body["seq"] = 2**64
+    assert ingest.accept(TOPIC, json.dumps(body).encode(), BASE_TS, batch) is Outcome.INVALID
+    assert "largest storable sequence number" in batch.state.dead_letters[0].reason
