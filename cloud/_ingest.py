@@ -111,17 +111,23 @@ class Ingest:
         if self._recent.seen((body.gateway, body.boot_id, body.seq)):
             batch.duplicates += 1
             return Outcome.DUPLICATE
+        try:
+            # Each _add_* computes everything before it changes the batch, so a failure
+            # leaves the batch as it was.
+            if isinstance(body, TelemetryPayload):
+                _add_telemetry(where, body, received_at, batch)
+            elif isinstance(body, VitalsPayload):
+                _add_vitals(where, body, received_at, batch)
+            elif isinstance(body, PositionPayload):
+                _add_position(where, body, received_at, batch)
+            elif isinstance(body, EventsPayload):
+                _add_events(where, body, received_at, batch)
+        except Exception as exc:  # noqa: BLE001 - a message must never stop the loop
+            reason = f"cannot store: {type(exc).__name__}: {exc}"
+            return self._refuse(topic, payload, received_at, reason, batch)
         batch.state.sequences.setdefault((where.site, body.gateway, body.boot_id), []).append(
             body.seq
         )
-        if isinstance(body, TelemetryPayload):
-            _add_telemetry(where, body, received_at, batch)
-        elif isinstance(body, VitalsPayload):
-            _add_vitals(where, body, received_at, batch)
-        elif isinstance(body, PositionPayload):
-            _add_position(where, body, received_at, batch)
-        elif isinstance(body, EventsPayload):
-            _add_events(where, body, received_at, batch)
         return Outcome.STORED
 
     @staticmethod
@@ -273,21 +279,23 @@ def _add_position(where: Topic, body: PositionPayload, received_at: int, batch: 
 
 
 def _add_events(where: Topic, body: EventsPayload, received_at: int, batch: Batch) -> None:
-    for index, event in enumerate(body.events):
-        batch.state.events.append(
-            EventRecord(
-                site=where.site,
-                gateway=body.gateway,
-                boot_id=body.boot_id,
-                seq=body.seq,
-                index=index,
-                ts=event.ts,
-                kind=event.kind,
-                device=event.device,
-                reason=clean_text(event.reason),
-                details=json.dumps(event.details, sort_keys=True),
-            )
+    records = [
+        EventRecord(
+            site=where.site,
+            gateway=body.gateway,
+            boot_id=body.boot_id,
+            seq=body.seq,
+            index=index,
+            ts=event.ts,
+            kind=event.kind,
+            device=event.device,
+            reason=clean_text(event.reason),
+            details=json.dumps(event.details, sort_keys=True),
         )
+        for index, event in enumerate(body.events)
+    ]
+    batch.state.events.extend(records)
+    for event in body.events:
         if event.device is not None and event.kind in {"device_online", "device_offline"}:
             activity = _activity(
                 batch, where, event.device, kind=None, last_ts=None, received_at=received_at

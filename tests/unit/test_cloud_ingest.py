@@ -159,3 +159,24 @@ def test_a_sequence_number_no_store_can_hold_is_refused() -> None:
     body["seq"] = 2**64
     assert ingest.accept(TOPIC, json.dumps(body).encode(), BASE_TS, batch) is Outcome.INVALID
     assert "largest storable sequence number" in batch.state.dead_letters[0].reason
+
+
+def test_a_value_that_cannot_become_a_reading_is_refused_and_leaves_the_batch_alone() -> None:
+    ingest, batch = Ingest(), Batch()
+    topic = "hinode/v1/site-1/gw-1/position/shuttle-02"
+    body = {
+        "schema": "hinode.position/1",
+        "gateway": "gw-1",
+        "boot_id": "b00710ad",
+        "seq": 5,
+        "sent_at": BASE_TS,
+        "vehicle": "shuttle-02",
+        "fixes": [
+            {"ts": BASE_TS, "lat": 36.5, "lon": 136.6, "speed_mps": 1.4, "fix_quality": "gps"}
+        ],
+        "state": {"kind": "shuttle", "battery_pct": 76.0, "occupancy": 10**400},
+    }
+    assert ingest.accept(topic, json.dumps(body).encode(), BASE_TS, batch) is Outcome.INVALID
+    assert "cannot store" in batch.state.dead_letters[0].reason
+    assert batch.readings == []
+    assert batch.state.sequences == {}
