@@ -9,6 +9,8 @@ from cloud.mobility._geo import LatLon, TravelModel
 from cloud.mobility._insertion import Insertion, Legs, Route, best_insertion
 from cloud.mobility._routes import Action, RideRequest, Shuttle, Stop, schedule, stops_of
 
+#: Float noise, not lateness.
+_TOLERANCE_S = 1e-6
 #: A refused ride is offered the same window shifted later, in these steps, up to this far.
 ALTERNATIVE_STEP_S = 300.0
 ALTERNATIVE_HORIZON_S = 4 * 3600.0
@@ -133,21 +135,36 @@ def plan_routes(problem: DispatchProblem) -> tuple[dict[str, Route], frozenset[s
         shuttle = Shuttle(state.id, state.position, state.capacity, load)
         timing = schedule(shuttle, stops, travel, now)
         if not timing.feasible:
-            relaxed = tuple(
-                replace(stop, latest=max(stop.latest, start))
-                for stop, start in zip(stops, timing.service, strict=True)
-            )
-            late.extend(
-                stop.request
-                for stop, start in zip(stops, timing.service, strict=True)
-                if start > stop.latest + 1e-6
-            )
-            stops = relaxed
+            stops, behind = stretch_to_etas(stops, timing.service)
+            late.extend(behind)
             timing = schedule(shuttle, stops, travel, now)
             if not timing.feasible:
                 raise DispatchInputError(f"{where}.plan", "the plan overfills the shuttle")
         routes[state.id] = Route(shuttle, stops, timing)
     return routes, frozenset(promised), sorted(set(late))
+
+
+def stretch_to_etas(
+    stops: tuple[Stop, ...], etas: tuple[float, ...]
+) -> tuple[tuple[Stop, ...], list[str]]:
+    """Stops already behind their window or ride limit, stretched to their ETAs (so nothing new
+    can make them later still), and the requests that are behind."""
+    boarded: dict[str, float] = {}
+    stretched: list[Stop] = []
+    behind: list[str] = []
+    for stop, eta in zip(stops, etas, strict=True):
+        if stop.action == "pickup":
+            boarded[stop.request] = eta
+        changed = stop
+        if eta > stop.latest + _TOLERANCE_S:
+            changed = replace(changed, latest=eta)
+        ride = eta - boarded[stop.request] if stop.request in boarded else None
+        if stop.max_ride_s is not None and ride is not None and ride > stop.max_ride_s + 1e-6:
+            changed = replace(changed, max_ride_s=ride)
+        if changed != stop:
+            behind.append(stop.request)
+        stretched.append(changed)
+    return tuple(stretched), behind
 
 
 def _plan_stops(
@@ -243,6 +260,12 @@ def refuse(
             request.id, f"{request.passengers} passengers; the largest shuttle seats {largest}"
         )
     direct = travel.from_stop(request.pickup, request.dropoff)
+    if request.max_ride_s is not None and direct > request.max_ride_s:
+        return Refusal(
+            request.id,
+            f"the direct ride takes {direct / 60:.1f} min, more than the "
+            f"{request.max_ride_s / 60:.1f} min allowed",
+        )
     if request.earliest_pickup + direct > request.latest_dropoff:
         reason = (
             f"window too short: the direct ride takes {direct / 60:.1f} min, the window "

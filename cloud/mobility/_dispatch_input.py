@@ -68,6 +68,8 @@ class RequestIn(_Model):
     #: …or a bus from the GTFS table: the first departure the ride can still make.
     catch_bus: CatchBusIn | None = None
     transfer_minutes: Annotated[float, Field(ge=0, le=60)] = 3.0
+    #: The longest ride allowed from pickup to drop-off (elderly riders).
+    max_ride_minutes: Annotated[float, Field(gt=0, le=600)] | None = None
 
     @model_validator(mode="after")
     def _one_bus(self) -> Self:
@@ -161,6 +163,7 @@ def _ride(request: RequestIn, connection: BusConnection | None) -> RideRequest:
         request.passengers,
         request.earliest_pickup.timestamp(),
         latest,
+        None if request.max_ride_minutes is None else request.max_ride_minutes * 60,
     )
 
 

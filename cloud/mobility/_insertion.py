@@ -106,6 +106,13 @@ def best_insertion_into(
         timing.load_after,
         timing.slack,
     )
+    max_ride = request.max_ride_s
+    if max_ride is not None and direct > max_ride + _EPS:
+        return None
+    # Other riders' ride limits are not in the slack: with any, every candidate that passes
+    # the O(1) checks is kept and the cheapest is taken whose full re-timing is feasible.
+    ride_limits = any(stop.max_ride_s is not None for stop in stops)
+    candidates: list[tuple[float, int, int]] = []
     best: tuple[float, int, int] | None = None
     for i in range(count + 1):
         before_time = now if i == 0 else service[i - 1]
@@ -128,6 +135,8 @@ def best_insertion_into(
             else:
                 added, fits = from_before + direct, True
             cost = added + RIDE_TIME_WEIGHT * (dropoff_at - request.earliest_pickup)
+            if fits and ride_limits:
+                candidates.append((cost, i, i))
             if fits and (best is None or cost < best[0]):
                 best = (cost, i, i)
         if i == count:
@@ -145,7 +154,8 @@ def best_insertion_into(
             if leaving_k > dropoff.latest + _EPS:
                 break
             dropoff_at = leaving_k + to_dropoff[k]
-            if dropoff_at <= dropoff.latest + _EPS:
+            rides_within = max_ride is None or dropoff_at - pickup_at <= max_ride + _EPS
+            if dropoff_at <= dropoff.latest + _EPS and rides_within:
                 if j < count:
                     leg_j = arrival[j] - service[k]
                     added = to_dropoff[k] + to_dropoff[j] - leg_j
@@ -155,24 +165,27 @@ def best_insertion_into(
                 cost = (
                     pickup_added + added + RIDE_TIME_WEIGHT * (dropoff_at - request.earliest_pickup)
                 )
+                if fits and ride_limits:
+                    candidates.append((cost, i, j))
                 if fits and (best is None or cost < best[0]):
                     best = (cost, i, j)
             if j < count:
                 shift = max(0.0, shift - (service[j] - arrival[j]))
     if best is None:
         return None
-    cost, i, j = best
-    new_stops = (*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:])
-    new_route = Route.timed(shuttle, new_stops, travel, now)
-    if not new_route.timing.feasible:  # only float noise can get here; stay on the safe side
-        return None
-    return Insertion(
-        shuttle.id,
-        new_route,
-        cost,
-        new_route.timing.service[i],
-        new_route.timing.service[j + 1],
-    )
+    for cost, i, j in sorted(candidates) if ride_limits else [best]:
+        new_stops = (*stops[:i], pickup, *stops[i:j], dropoff, *stops[j:])
+        new_route = Route.timed(shuttle, new_stops, travel, now)
+        # Without ride limits only float noise can fail here; stay on the safe side.
+        if new_route.timing.feasible:
+            return Insertion(
+                shuttle.id,
+                new_route,
+                cost,
+                new_route.timing.service[i],
+                new_route.timing.service[j + 1],
+            )
+    return None
 
 
 def best_insertion(

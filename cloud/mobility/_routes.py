@@ -13,7 +13,8 @@ Action = Literal["pickup", "dropoff"]
 
 @dataclass(frozen=True, slots=True)
 class RideRequest:
-    """A ride: pick *passengers* up at or after *earliest_pickup*, drop off by *latest_dropoff*."""
+    """A ride: pick *passengers* up at or after *earliest_pickup*, drop off by *latest_dropoff*,
+    and (if given) no more than *max_ride_s* after the pickup."""
 
     id: str
     pickup: LatLon
@@ -21,6 +22,7 @@ class RideRequest:
     passengers: int
     earliest_pickup: float
     latest_dropoff: float
+    max_ride_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +35,8 @@ class Stop:
     load: int
     earliest: float
     latest: float
+    #: On a drop-off: the longest ride allowed since its pickup (checked while both are planned).
+    max_ride_s: float | None = None
 
 
 def stops_of(request: RideRequest, travel: TravelModel) -> tuple[Stop, Stop]:
@@ -53,6 +57,7 @@ def stops_of(request: RideRequest, travel: TravelModel) -> tuple[Stop, Stop]:
         -request.passengers,
         request.earliest_pickup + direct,
         request.latest_dropoff,
+        request.max_ride_s,
     )
     return pickup, dropoff
 
@@ -87,15 +92,24 @@ class Schedule:
 def schedule(
     shuttle: Shuttle, stops: tuple[Stop, ...], travel: TravelModel, now: float
 ) -> Schedule:
-    """Time a route from the shuttle's position at *now*; ``feasible`` checks windows and seats."""
+    """Time a route from the shuttle's position at *now*; ``feasible`` checks windows, seats and
+    maximum ride times. (The forward slack covers windows only: ride times are checked here.)"""
     arrival: list[float] = []
     service: list[float] = []
     load_after: list[int] = []
     feasible = shuttle.load <= shuttle.capacity
     position, clock, load = shuttle.position, now, shuttle.load
+    picked_up: dict[str, float] = {}
     for stop in stops:
         reached = clock + travel.seconds(position, stop.position)
-        start = max(reached, stop.earliest) if stop.action == "pickup" else reached
+        if stop.action == "pickup":
+            start = max(reached, stop.earliest)
+            picked_up[stop.request] = start
+        else:
+            start = reached
+            boarded = picked_up.get(stop.request)
+            if stop.max_ride_s is not None and boarded is not None:
+                feasible = feasible and start - boarded <= stop.max_ride_s + 1e-6
         load += stop.load
         feasible = feasible and start <= stop.latest + 1e-6 and 0 <= load <= shuttle.capacity
         arrival.append(reached)

@@ -10,7 +10,13 @@ a promise.
 
 from dataclasses import dataclass, replace
 
-from cloud.mobility._dispatch import DispatchResult, Refusal, ShuttleState, insert_request
+from cloud.mobility._dispatch import (
+    DispatchResult,
+    Refusal,
+    ShuttleState,
+    insert_request,
+    stretch_to_etas,
+)
 from cloud.mobility._geo import LatLon, TravelModel, distance_m
 from cloud.mobility._insertion import Insertion, Route
 from cloud.mobility._progress import ARRIVAL_RADIUS_M, RideRecord
@@ -100,6 +106,8 @@ class ShuttleService:
             record = self.rides[stop.request]
             if stop.action == "pickup":
                 self.rides[stop.request] = replace(record, pickup_at=at)
+                # Aboard now: the ride limit becomes a plain deadline on the drop-off.
+                stops = [_ride_limit_as_deadline(later, stop.request, at) for later in stops]
             else:
                 self.rides[stop.request] = replace(record, dropoff_at=at)
             load += stop.load
@@ -138,8 +146,11 @@ class ShuttleService:
         route = Route.timed(shuttle, stops, self.travel, now)
         if route.timing.feasible:
             return route
-        stretched = tuple(
-            replace(stop, latest=max(stop.latest, eta))
-            for stop, eta in zip(stops, route.timing.service, strict=True)
-        )
+        stretched, _ = stretch_to_etas(stops, route.timing.service)
         return Route.timed(shuttle, stretched, self.travel, now)
+
+
+def _ride_limit_as_deadline(stop: Stop, request: str, picked_up_at: float) -> Stop:
+    if stop.request != request or stop.action != "dropoff" or stop.max_ride_s is None:
+        return stop
+    return replace(stop, latest=min(stop.latest, picked_up_at + stop.max_ride_s), max_ride_s=None)

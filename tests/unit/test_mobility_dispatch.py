@@ -53,6 +53,7 @@ def check_document(document: dict[str, Any], output: dict[str, Any]) -> None:
         load = sum(requests[r]["passengers"] for r in shuttle.get("onboard", []))
         aboard = set(shuttle.get("onboard", []))
         position, clock = shuttle["position"], now
+        picked_up: dict[str, float] = {}
         for stop in stops:
             request = requests[stop["request"]]
             eta = at(stop["eta"])
@@ -61,6 +62,7 @@ def check_document(document: dict[str, Any], output: dict[str, Any]) -> None:
                 assert stop["position"] == request["pickup"]
                 assert stop["request"] not in aboard
                 aboard.add(stop["request"])
+                picked_up[stop["request"]] = eta
                 load += request.get("passengers", 1)
                 expected = max(arrive, at(request["earliest_pickup"]))
                 assert eta >= at(request["earliest_pickup"]) - 0.5
@@ -69,6 +71,9 @@ def check_document(document: dict[str, Any], output: dict[str, Any]) -> None:
                 assert stop["position"] == request["dropoff"]
                 assert stop["request"] in aboard
                 aboard.remove(stop["request"])
+                boarded = picked_up.get(stop["request"])
+                if request.get("max_ride_minutes") is not None and boarded is not None:
+                    assert eta - boarded <= request["max_ride_minutes"] * 60 + 1.0
                 load -= request.get("passengers", 1)
                 expected = arrive
                 assert eta <= at(request["latest_dropoff"]) + 0.5
@@ -101,16 +106,17 @@ def cities(draw: st.DrawFn) -> dict[str, Any]:
     for index in range(draw(st.integers(0, 14))):
         start = NOW + timedelta(minutes=draw(st.integers(0, 60)))
         width = timedelta(minutes=draw(st.integers(5, 90)))
-        requests.append(
-            {
-                "id": f"r{index}",
-                "pickup": point(draw),
-                "dropoff": point(draw),
-                "passengers": draw(st.integers(1, 4)),
-                "earliest_pickup": start.isoformat(),
-                "latest_dropoff": (start + width).isoformat(),
-            }
-        )
+        request = {
+            "id": f"r{index}",
+            "pickup": point(draw),
+            "dropoff": point(draw),
+            "passengers": draw(st.integers(1, 4)),
+            "earliest_pickup": start.isoformat(),
+            "latest_dropoff": (start + width).isoformat(),
+        }
+        if draw(st.booleans()):  # an elderly rider: no long detours
+            request["max_ride_minutes"] = draw(st.sampled_from([15, 25, 40]))
+        requests.append(request)
     return {
         "now": NOW.isoformat(),
         "speed_kmh": draw(st.sampled_from([4.0, 5.0, 6.0, 12.0])),
@@ -334,3 +340,23 @@ def test_inconsistent_plans_name_the_field(change: dict[str, Any], path: str) ->
     with pytest.raises(DispatchInputError) as caught:
         dispatch(DispatchInput.model_validate(document).problem())
     assert caught.value.path == path
+
+
+def test_a_long_direct_ride_is_refused_against_the_ride_limit() -> None:
+    document = {
+        "now": NOW.isoformat(),
+        "speed_kmh": 5,
+        "shuttles": [{"id": "s1", "position": list(CENTRE), "capacity": 4}],
+        "requests": [
+            {
+                "id": "far",
+                "pickup": list(CENTRE),
+                "dropoff": [36.60, 136.64],  # about 1.4 km: 22 min at walking pace, × 1.3
+                "earliest_pickup": NOW.isoformat(),
+                "latest_dropoff": (NOW + timedelta(hours=2)).isoformat(),
+                "max_ride_minutes": 20,
+            }
+        ],
+    }
+    (refusal,) = run(document)["unassigned"]
+    assert refusal["reason"].endswith("more than the 20.0 min allowed")

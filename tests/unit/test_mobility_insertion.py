@@ -24,9 +24,10 @@ def rides(draw: st.DrawFn, name: str) -> RideRequest:
         return (36.59 + draw(st.floats(-0.006, 0.006)), 136.63 + draw(st.floats(-0.006, 0.006)))
 
     earliest = NOW + draw(st.integers(0, 3600))
+    max_ride = draw(st.sampled_from([None, None, 600.0, 1200.0]))
     return RideRequest(
         name, place(), place(), draw(st.integers(1, 3)), earliest,
-        earliest + draw(st.integers(900, 7200)),
+        earliest + draw(st.integers(900, 7200)), max_ride,
     )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ def bookings(seed: int) -> list[tuple[float, RideRequest]]:
                 RideRequest(
                     f"r{index:02d}", (home.lat, home.lon), bus_stop, rng.choice([1, 1, 2]),
                     earliest, earliest + rng.uniform(1500, 2700),
+                    max_ride_s=rng.choice([None, None, 900.0]),  # some may ride 15 min at most
                 ),
             )
         )  # fmt: skip
@@ -98,6 +99,8 @@ def test_a_morning_of_rides_every_promise_kept(seed: int) -> None:
         assert ride.pickup_at >= requests[ride.request].earliest_pickup
         assert ride.dropoff_at is not None
         assert ride.dropoff_at <= requests[ride.request].latest_dropoff
+        limit = requests[ride.request].max_ride_s
+        assert limit is None or ride.dropoff_at - ride.pickup_at <= limit + 1
     assert report.mean_wait_s() is not None
     assert report.mean_ride_s() is not None
     assert all(vehicle.occupancy == 0 for vehicle in vehicles.values())
