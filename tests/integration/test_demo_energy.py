@@ -24,6 +24,7 @@ HINODE = [sys.executable, "-m", "hinode"]
 SITE = "kanazawa-works"
 CHARGERS = ("charger-1", "charger-2")
 VOLTAGE_V = 230.0
+SITE_LIMIT_A = 32.0
 #: One 0.1 A dispatch step on three phases, per charger.
 STEP_W = 0.1 * 3 * VOLTAGE_V
 
@@ -71,7 +72,7 @@ def test_setpoints_follow_the_pv_surplus(demo: tuple[Path, dict[str, Any], str])
     assert any(d["reason"] == "charging on PV surplus" for d in recorded)
 
     # Replay the decisions: in each round the chargers together are given what the surplus
-    # pays for, never more, and all of it while every one of them charges below its maximum.
+    # pays for, never more, and all of it while they all charge and the circuit has room.
     setpoints = dict.fromkeys(CHARGERS, 0.0)
     followed = 0
     for _, group in itertools.groupby(recorded, key=lambda decision: decision["ts"]):
@@ -81,7 +82,8 @@ def test_setpoints_follow_the_pv_surplus(demo: tuple[Path, dict[str, Any], str])
         surplus = round_decisions[0]["pv_surplus_w"]
         commanded_w = sum(amps * 3 * VOLTAGE_V for amps in setpoints.values())
         assert commanded_w <= max(surplus, 0.0) + 1.0, (setpoints, surplus)
-        if all(0 < amps < 32 for amps in setpoints.values()):
+        # (Both chargers are three-phase on a 32 A circuit: below it no phase limit binds.)
+        if all(amps > 0 for amps in setpoints.values()) and sum(setpoints.values()) < SITE_LIMIT_A:
             assert surplus - commanded_w <= len(CHARGERS) * STEP_W + 1.0, (setpoints, surplus)
             followed += 1
     assert followed >= 2, "the chargers never shared the surplus"
