@@ -93,7 +93,7 @@ def dispatch_command(
         bool,
         typer.Option(
             "--batch/--no-batch",
-            help="After inserting each request, re-optimise the whole plan (promises kept).",
+            help="After inserting the new requests, re-optimise the whole plan (promises kept).",
         ),
     ] = False,
     budget_s: Annotated[
