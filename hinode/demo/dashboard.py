@@ -7,7 +7,7 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from hinode.demo.view import ChargingView, Snapshot
+from hinode.demo.view import ChargingView, InterchangeDayView, Snapshot
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SHOWN_QUANTITIES = (
@@ -60,7 +60,33 @@ def render(snapshot: Snapshot) -> Group:
     parts: list[Panel | Table] = [Panel(header, title="Hinode demo"), devices]
     if snapshot.charging is not None:
         parts.append(_charging_panel(snapshot.charging))
+    if snapshot.interchange:
+        parts.append(_interchange_panel(snapshot.interchange))
     return Group(*parts)
+
+
+def _interchange_panel(days: list[InterchangeDayView]) -> Panel:
+    """The quarter's planned interchange: a working day next to a day off."""
+    table = Table(expand=True)
+    for title in ("day", "site", "self-sufficiency", "shared in kWh", "shared out kWh"):
+        table.add_column(title, justify="left" if title in ("day", "site") else "right")
+    table.add_column("cost ¥", justify="right")
+    table.add_column("CO2 kg", justify="right")
+    for day in days:
+        label = f"{day.date} {day.weekday} ({'day off' if day.day_off else 'working day'})"
+        for index, site in enumerate([*day.sites, day.total]):
+            sufficiency = site.self_sufficiency
+            table.add_row(
+                label if index == 0 else "",
+                f"[bold]{site.site}[/]" if site is day.total else site.site,
+                "–" if sufficiency is None else f"{sufficiency:.0%}",
+                f"{site.shared_in_wh / 1000:,.1f}",
+                f"{site.shared_out_wh / 1000:,.1f}",
+                f"{site.cost_yen:,.0f}",
+                f"{site.co2_kg:,.1f}",
+            )
+        table.add_section()
+    return Panel(table, title="Interchange plan · forecast from the simulated curves")
 
 
 # IEC 61851 states as the profiles map them.

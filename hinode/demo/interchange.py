@@ -13,6 +13,7 @@ from cloud.energy import JST, PlanRequest, Prices, Site, factor_for, plan_docume
 from cloud.energy import plan_interchange as plan_day
 from hinode.demo.quarter import CHARGER_MODELS, SimulatedSite
 from hinode.demo.simulation import INVERTER, site_devices
+from hinode.demo.view import InterchangeDayView, SiteDayView
 from simulators.modbus import is_day_off
 
 AREA = "hinode-demo-quarter"
@@ -133,6 +134,37 @@ def summary_lines(interchange: dict[str, Any]) -> list[str]:
             f"CO2 {totals['co2_kg']:.1f} kg (alone {totals['standalone_co2_kg']:.1f} kg)"
         )
     return lines
+
+
+def day_views(interchange: dict[str, Any]) -> list[InterchangeDayView]:
+    """Both planned days as the live view shows them (none when planning failed)."""
+    if "error" in interchange:
+        return []
+    views = []
+    for key in ("working_day", "day_off"):
+        day = interchange[key]
+        totals = day["totals"]
+        views.append(
+            InterchangeDayView(
+                date=day["date"],
+                weekday=day["weekday"],
+                day_off=day["day_off"],
+                sites=[_site_view(site, figures) for site, figures in day["sites"].items()],
+                total=_site_view("quarter", totals),
+            )
+        )
+    return views
+
+
+def _site_view(site: str, figures: dict[str, Any]) -> SiteDayView:
+    return SiteDayView(
+        site=site,
+        self_sufficiency=figures["self_sufficiency"],
+        shared_in_wh=figures["shared_in_wh"],
+        shared_out_wh=figures["shared_out_wh"],
+        cost_yen=figures["cost_yen"],
+        co2_kg=figures["co2_kg"],
+    )
 
 
 def _wh(value: float) -> float:

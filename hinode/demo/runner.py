@@ -19,12 +19,12 @@ from edge import Agent
 from hinode.broker import EmbeddedBroker
 from hinode.demo.charging import DemoCharging, Mode, charging_config
 from hinode.demo.dashboard import render
-from hinode.demo.interchange import quarter_interchange
+from hinode.demo.interchange import day_views, quarter_interchange
 from hinode.demo.quarter import QUARTER, SimulatedSite, gateway_config
 from hinode.demo.report import build_report
 from hinode.demo.simulation import INVERTER, site_devices
 from hinode.demo.timing import timing_for
-from hinode.demo.view import ChargerView, ChargingView, DeviceView, Snapshot
+from hinode.demo.view import ChargerView, ChargingView, DeviceView, InterchangeDayView, Snapshot
 from messages import Clock, HinodeError, ScaledClock
 from simulators.modbus import ModbusSimServer
 
@@ -74,6 +74,7 @@ class _Demo:
         self.agents: list[tuple[SimulatedSite, Agent]] = []
         self.collector: Collector | None = None
         self.charging: DemoCharging | None = None
+        self.interchange: list[InterchangeDayView] = []
         self._started = time.monotonic()
         self._rate_mark = (time.monotonic(), 0)
 
@@ -118,6 +119,7 @@ class _Demo:
             devices=devices,
             messages_per_s=rate,
             charging=self._charging_view(),
+            interchange=self.interchange,
         )
 
     def _charging_view(self) -> ChargingView | None:
@@ -216,6 +218,9 @@ async def run(options: DemoOptions) -> dict[str, object]:
             charging_config(charging_site, timing, options.ev_mode),
             decisions_path=options.data_dir / "ev-decisions.jsonl",
         )
+        # Planned up front (a fraction of a second), so that the live view shows it throughout.
+        interchange = _interchange(clock.now())
+        demo.interchange = day_views(interchange)
         first = demo.snapshot()
         logger.info("demo started", extra={"broker": broker_url, "speed": options.speed})
         async with asyncio.TaskGroup() as tasks:
@@ -245,7 +250,7 @@ async def run(options: DemoOptions) -> dict[str, object]:
         started_at=started_at,
         ended_at=time.time(),
         ev_charging=demo.charging.summary(),
-        interchange=_interchange(first.sim_time),
+        interchange=interchange,
     )
     if options.report is not None:
         options.report.parent.mkdir(parents=True, exist_ok=True)

@@ -44,6 +44,29 @@ class ChargingView:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteDayView:
+    """One site's planned day of interchange."""
+
+    site: str
+    self_sufficiency: float | None
+    shared_in_wh: float
+    shared_out_wh: float
+    cost_yen: float
+    co2_kg: float
+
+
+@dataclass(frozen=True, slots=True)
+class InterchangeDayView:
+    """The quarter's planned interchange on one day."""
+
+    date: str
+    weekday: str
+    day_off: bool
+    sites: list[SiteDayView]
+    total: SiteDayView
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole demo at one instant of simulated time."""
 
@@ -60,3 +83,4 @@ class Snapshot:
     devices: list[DeviceView]
     messages_per_s: float = 0.0
     charging: ChargingView | None = None
+    interchange: list[InterchangeDayView] = field(default_factory=list)
