@@ -213,3 +213,25 @@ def test_fuzz_through_the_broker_dead_letters_every_malformed_message(
     assert state_store.dead_letters().count == bad
     state_store.close()
     assert len(stored(tmp_path)) == good * 5
+
+
+async def test_a_gateway_goes_offline_with_its_last_will_and_a_late_old_will_is_ignored(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    async with collector(mosquitto.url, tmp_path) as running:
+        with Publisher(mosquitto.url) as publisher:
+            publisher.publish(*state(online=True, seq=4, boot_id="aaaaaaaa"), wait=True)
+            publisher.publish(*telemetry(5, boot_id="aaaaaaaa"), wait=True)
+            publisher.publish(*state(online=False, seq=4, boot_id="aaaaaaaa"), wait=True)
+        await eventually(lambda: running.stats.received == 3 and running.stats.batches >= 1)
+        state_store = open_state(tmp_path)
+        await eventually(lambda: state_store.gateways()[0].online is False)
+        with Publisher(mosquitto.url) as publisher:
+            publisher.publish(*state(online=True, seq=5, boot_id="bbbbbbbb"), wait=True)
+            publisher.publish(*state(online=False, seq=4, boot_id="aaaaaaaa"), wait=True)
+        await eventually(lambda: running.stats.received == 5)
+        await eventually(lambda: state_store.gateways()[0].boot_id == "bbbbbbbb")
+        await asyncio.sleep(0.5)  # the late will of the old boot has been processed too
+        (gateway,) = state_store.gateways()
+        assert (gateway.online, gateway.boot_id, gateway.version) == (True, "bbbbbbbb", "0.1.0")
+        state_store.close()
