@@ -6,6 +6,7 @@ Runs the real ``hinode demo`` in a subprocess at 600× speed from 10:00 JST on a
 of the simulators' seeded weather: 25 real seconds are about four simulated hours.
 """
 
+import datetime as dt
 import itertools
 import json
 import subprocess
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from hinode.demo.interchange import interchange_days
+from hinode.demo.timing import timing_for
 from tests.integration.test_demo_end_to_end import export
 
 pytestmark = pytest.mark.integration
@@ -175,3 +178,32 @@ def test_the_report_plans_a_working_day_and_a_day_off(
     assert "interchange 2026-05-20" in stdout
     assert "interchange 2026-05-23" in stdout
     assert "EV charging at kanazawa-works" in stdout
+
+
+def test_periods_are_real_at_real_speed_and_stretch_when_faster() -> None:
+    real = timing_for(1.0)
+    assert (real.poll_interval_s, real.controller_interval_s) == (1.0, 5.0)
+    assert (real.edge_timeout_s, real.command_ttl_s) == (60.0, 30.0)
+    fast = timing_for(600.0)
+    # In real seconds: a round a second, commands live 3 s, the fail-safe waits 4 s.
+    assert fast.controller_interval_s / 600 == pytest.approx(1.0)
+    assert fast.command_ttl_s / 600 == pytest.approx(3.0)
+    assert fast.edge_timeout_s / 600 == pytest.approx(4.0)
+    assert fast.poll_interval_s < 600  # under the Terra AC's own 600 s watchdog
+    assert fast.stale_after_s >= 3 * fast.poll_interval_s
+
+
+@pytest.mark.parametrize(
+    ("start", "working", "off"),
+    [
+        ("2026-05-20T10:00:00+09:00", "2026-05-20", "2026-05-23"),  # Wednesday
+        ("2026-11-23T10:00:00+09:00", "2026-11-24", "2026-11-23"),  # Labour Thanksgiving Day
+        ("2026-05-02T23:30:00+09:00", "2026-05-07", "2026-05-02"),  # Golden Week
+        ("2026-05-20T00:30:00+09:00", "2026-05-20", "2026-05-23"),  # JST date, not UTC
+    ],
+)
+def test_the_planned_days_are_the_first_working_day_and_day_off(
+    start: str, working: str, off: str
+) -> None:
+    days = interchange_days(dt.datetime.fromisoformat(start).timestamp())
+    assert tuple(day.isoformat() for day in days) == (working, off)
