@@ -9,10 +9,11 @@ from contextlib import AbstractAsyncContextManager
 from importlib import metadata
 
 from edge.batching import Batcher
-from edge.commands import CommandHandler, Result, result_payload
+from edge.commands import CommandHandler, Result
 from edge.config import GatewayConfig
 from edge.devices import DeviceDriver, DeviceStatus, open_drivers
-from edge.outbox import DropReport, OutboxLimits, Sealed, SqliteOutbox
+from edge.envelopes import Envelopes
+from edge.outbox import BatchBuilder, DropReport, OutboxLimits, SqliteOutbox
 from edge.stats import AgentStats
 from edge.uplink import Connector, SessionSettings, Uplink
 from messages import (
@@ -20,12 +21,8 @@ from messages import (
     ContractError,
     DeviceInfo,
     Event,
-    EventsPayload,
     HinodeError,
     Reading,
-    StatePayload,
-    TelemetryPayload,
-    encode,
     now_ms,
 )
 from messages import topics as t
@@ -76,6 +73,7 @@ class Agent:
         self.clock = clock
         self.boot_id = secrets.token_hex(8)
         self.stats = AgentStats(boot_id=self.boot_id)
+        self._envelopes = Envelopes(config.site, config.gateway, self.boot_id, _version())
         self._open_drivers = drivers or modbus_drivers
         self._connector = connector
         self._synchronous = outbox_synchronous
@@ -205,23 +203,8 @@ class Agent:
         self.stats.messages_sealed += 1
         self._refresh_stats()
 
-    def _telemetry_builder(self, device: str) -> Callable[[int, list[str]], Sealed]:
-        config, boot_id, sent_at = self.config, self.boot_id, now_ms(self.clock)
-        topic = t.telemetry_topic(config.site, config.gateway, device)
-
-        def build(seq: int, staged: list[str]) -> Sealed:
-            readings = [Reading.model_validate_json(text) for text in staged]
-            payload = TelemetryPayload(
-                gateway=config.gateway,
-                boot_id=boot_id,
-                seq=seq,
-                sent_at=sent_at,
-                device=device,
-                readings=readings,
-            )
-            return Sealed(topic, encode(payload), len(readings))
-
-        return build
+    def _telemetry_builder(self, device: str) -> BatchBuilder:
+        return self._envelopes.telemetry(device, sent_at=now_ms(self.clock))
 
     async def _seal_due(self) -> None:
         while True:
@@ -283,43 +266,26 @@ class Agent:
             await self._append_events(events)
 
     async def _append_events(self, events: list[Event]) -> None:
-        config, boot_id, sent_at = self.config, self.boot_id, now_ms(self.clock)
-        topic = t.events_topic(config.site, config.gateway)
-
-        def build(seq: int) -> Sealed:
-            payload = EventsPayload(
-                gateway=config.gateway, boot_id=boot_id, seq=seq, sent_at=sent_at, events=events
-            )
-            return Sealed(topic, encode(payload))
-
-        await self._require_outbox().append(build, sent_at)
+        sent_at = now_ms(self.clock)
+        await self._require_outbox().append(
+            self._envelopes.events(events, sent_at=sent_at), sent_at
+        )
         self._refresh_stats()
 
     async def _publish_result(self, result: Result) -> None:
-        config, boot_id, sent_at = self.config, self.boot_id, now_ms(self.clock)
-        topic = t.cmd_result_topic(config.site, config.gateway, result.device)
-
-        def build(seq: int) -> Sealed:
-            payload = result_payload(
-                result, gateway=config.gateway, boot_id=boot_id, seq=seq, sent_at=sent_at
-            )
-            return Sealed(topic, encode(payload))
-
-        await self._require_outbox().append(build, sent_at)
+        sent_at = now_ms(self.clock)
+        await self._require_outbox().append(
+            self._envelopes.result(result, sent_at=sent_at), sent_at
+        )
         self._refresh_stats()
 
     def _state(self, *, online: bool) -> tuple[str, bytes]:
-        outbox = self._require_outbox()
-        payload = StatePayload(
-            gateway=self.config.gateway,
-            boot_id=self.boot_id,
-            seq=max(outbox.last_seq, 0),
-            sent_at=now_ms(self.clock),
+        return self._envelopes.state(
             online=online,
-            version=_version(),
-            devices=self._devices if online else [],
+            last_seq=self._require_outbox().last_seq,
+            sent_at=now_ms(self.clock),
+            devices=self._devices,
         )
-        return t.state_topic(self.config.site, self.config.gateway), encode(payload)
 
     def _birth(self) -> tuple[str, bytes]:
         return self._state(online=True)
