@@ -4,7 +4,14 @@
 (Modbus through :mod:`edge.modbus`, one bus owner per link).
 """
 
-from edge.devices._modbus import open_drivers
+from edge.devices._modbus import check_profiles, open_drivers
 from edge.devices._port import DeviceDriver, DeviceStatus, PointLimits, StatusSink
 
-__all__ = ["DeviceDriver", "DeviceStatus", "PointLimits", "StatusSink", "open_drivers"]
+__all__ = [
+    "DeviceDriver",
+    "DeviceStatus",
+    "PointLimits",
+    "StatusSink",
+    "check_profiles",
+    "open_drivers",
+]

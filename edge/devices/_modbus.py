@@ -20,7 +20,7 @@ from edge.modbus import (
     WritablePoint,
     load_profile,
 )
-from messages import Clock, Reading
+from messages import Clock, ConfigError, Reading
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,16 @@ def _limits(point: WritablePoint, narrower: PointLimit | None) -> PointLimits:
         floor=narrower.min if narrower is not None and narrower.min is not None else -math.inf,
         ceiling=narrower.max if narrower is not None and narrower.max is not None else math.inf,
     )
+
+
+def check_profiles(config: GatewayConfig) -> None:
+    """Load every Modbus device's profile now; ConfigError names the device's YAML path."""
+    for index, device in enumerate(config.devices):
+        if isinstance(device, ModbusTcpDevice | ModbusRtuDevice):
+            try:
+                load_profile(device.profile)
+            except ConfigError as exc:
+                raise ConfigError(f"devices[{index}].profile: {exc}") from None
 
 
 def link_of(device: ModbusTcpDevice | ModbusRtuDevice) -> Link:

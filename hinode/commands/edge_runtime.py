@@ -10,6 +10,7 @@ import typer
 
 from edge import Agent, check_gateway, load_gateway_config
 from edge.config import GatewayConfig
+from edge.devices import check_profiles
 from edge.outbox import OutboxError
 from hinode import logs
 from hinode.commands._errors import fail
@@ -33,9 +34,12 @@ def register(app: typer.Typer) -> None:
 
 def _load(path: Path) -> GatewayConfig:
     try:
-        return load_gateway_config(path)
+        config = load_gateway_config(path)
+        check_profiles(config)
     except ConfigError as exc:
-        fail(str(exc))
+        message = str(exc)
+        fail(message if message.startswith(f"{path}:") else f"{path}: {message}")
+    return config
 
 
 def run(

@@ -34,6 +34,10 @@ def hinode(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         ("{kind: canbus, id: x, profile: p}", "devices[0].kind: unknown kind 'canbus'"),
         ("{kind: modbus_tcp, id: x, profile: p}", "devices[0].host: missing required field"),
         ("{kind: modbus_tcp, id: x, profile: p, host: h, unit: one}", "devices[0].unit:"),
+        (
+            "{kind: modbus_tcp, id: x, profile: nonexistent, host: h}",
+            "devices[0].profile: no profile named 'nonexistent'",
+        ),
     ],
 )
 @pytest.mark.parametrize("command", ["run", "check"])

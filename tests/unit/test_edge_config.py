@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import ModbusRtuDevice, ModbusTcpDevice, load_gateway_config, parse_gateway_config
+from edge.devices import check_profiles
 from messages import ConfigError
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "firmware_configs" / "gateways").glob("*.yaml"))
@@ -28,6 +29,7 @@ devices:
 def test_shipped_examples_load(path: Path) -> None:
     config = load_gateway_config(path)
     assert config.devices
+    check_profiles(config)  # every profile named exists
 
 
 def test_defaults_and_kinds() -> None:
