@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 #: CONNACK reason meaning "speak an older protocol" (v5 code 132, v3.1.1 code 1).
 UNSUPPORTED_PROTOCOL = "unsupported protocol version"
 _MISC_INTERVAL_S = 1.0
+_SUBACK_TIMEOUT_S = 10.0
 
 
 class ProtocolRefusedError(TransportError):
@@ -96,11 +97,16 @@ class PahoSession:
         done = self._loop.create_future()
         self._subscribed[mid] = done
         try:
-            await asyncio.wait([done, self._closed], return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                [done, self._closed],
+                timeout=_SUBACK_TIMEOUT_S,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
         finally:
             self._subscribed.pop(mid, None)
         if not done.done():
-            msg = f"connection lost while subscribing to {topic_filter}"
+            why = "connection lost" if self._closed.done() else "no SUBACK"
+            msg = f"{why} while subscribing to {topic_filter}"
             raise TransportError(msg)
         done.result()
 
