@@ -87,8 +87,9 @@ def check(
 ) -> None:
     """Validate CONFIG, connect to its broker and read every device once; one line each."""
     gateway = _load(config)
-    # The lines below say what failed; the engine's own error logs would only repeat it.
+    # The lines below say what failed; the libraries' own logs would only repeat it.
     logs.configure(level="critical")
+    logging.disable(logging.ERROR)
     lines = asyncio.run(check_gateway(gateway, clock=WallClock(), timeout_s=timeout))
     width = max(len(line.name) for line in lines)
     for line in lines:
