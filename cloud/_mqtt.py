@@ -419,6 +419,10 @@ class Subscriber:
 def _pending(client: paho.Client) -> bool:
     """Whether more bytes wait on the client's socket (so the burst should read on)."""
     sock = client.socket()
+    if isinstance(sock, ssl.SSLSocket):
+        # TLS sockets refuse MSG_PEEK; decrypted bytes already buffered are what counts, and
+        # anything still encrypted wakes the reader again.
+        return sock.pending() > 0
     if not isinstance(sock, socket.socket):
         return False
     try:

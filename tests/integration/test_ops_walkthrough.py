@@ -216,6 +216,10 @@ def test_technician_walkthrough_from_provisioning_to_cloud_status(walk: Walk) ->
     assert "gw-factory-a-1" in status
     assert "online" in status
     assert "meter-main" in status
+    # Nothing on the way logged an error (a collector on TLS once did, on every read burst).
+    for log in sorted(walk.root.glob("background-*.log")):
+        errors = [line for line in log.read_text().splitlines() if '"level": "error"' in line]
+        assert errors == [], f"{log.name}: {errors[:3]}"
     # Secrets never reach the terminal.
     key = (walk.root / "pki/gateways/gw-factory-a-1/gateway.key").read_text()
     password = (walk.root / "pki/services/collector.password").read_text().strip()
