@@ -38,6 +38,9 @@ DriverFactory = Callable[
 _MAINTENANCE_INTERVAL_S = 1.0
 #: Clock seconds between two outbox_dropped events while the outbox keeps dropping.
 _DROP_REPORT_INTERVAL_S = 60.0
+#: Real seconds a stopping agent waits for its last messages to be acknowledged (of the 5 s
+#: a SIGTERM allows; the rest of the outbox goes out after the next start).
+_STOP_DRAIN_S = 1.5
 #: Real seconds one poll may take in all; each bus request has its own, shorter timeout.
 _POLL_GUARD_S = 30.0
 
@@ -147,19 +150,36 @@ class Agent:
                         tasks.create_task(self._maintain(), name="maintenance"),
                         tasks.create_task(self._forward_events(), name="events"),
                     ]
-                    children += [
+                    pollers = [
                         tasks.create_task(self._poll(driver), name=f"poll-{driver.id}")
                         for driver in drivers
                     ]
                     await self._stop.wait()
+                    await self._wind_down(pollers, uplink)
                     # Cancelling the children (rather than raising into the group) leaves this
                     # task itself un-cancelled, so the drivers and the outbox close normally.
                     for child in children:
                         child.cancel()
             finally:
-                # Readings staged but not sealed stay durable and are sealed on the next start.
+                # Whatever is still staged or unacknowledged is durable: the next start sends it.
                 self._refresh_stats()
                 log.info("agent stopped", extra={"outbox_depth": outbox.depth})
+
+    async def _wind_down(self, pollers: list["asyncio.Task[None]"], uplink: Uplink) -> None:
+        """Stop polling, seal what is staged and give the uplink a moment to send it."""
+        for poller in pollers:
+            poller.cancel()
+        await asyncio.gather(*pollers, return_exceptions=True)
+        # From the staged table, not the batcher: a poller cancelled while its readings were
+        # being committed never told the batcher about them.
+        for device in self._batcher.pending():
+            self._batcher.take(device)
+        await self._recover_staged()
+        outbox = self._require_outbox()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_STOP_DRAIN_S):
+                while outbox.depth and uplink.stats.connected:  # noqa: ASYNC110 - a short drain
+                    await asyncio.sleep(0.05)
 
     # -- readings ---------------------------------------------------------------------------
 
@@ -237,8 +257,8 @@ class Agent:
                     "staged readings unreadable", extra={"device": batch.device, "error": str(exc)}
                 )
             else:
-                log.info(
-                    "sealed readings staged before the restart",
+                log.debug(
+                    "sealed staged readings",
                     extra={"device": batch.device, "readings": len(batch.readings)},
                 )
 

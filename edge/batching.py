@@ -40,6 +40,10 @@ class Batcher:
             if now_ms - pending.first_ms >= self.max_age_ms
         ]
 
+    def pending(self) -> list[str]:
+        """Devices with staged readings not yet sealed."""
+        return list(self._pending)
+
     def next_due_ms(self) -> int | None:
         """When the oldest batch comes of age, or None when nothing is pending."""
         if not self._pending:

@@ -154,7 +154,8 @@ class SqliteOutbox:
         return seq
 
     async def staged(self) -> list[StagedBatch]:
-        return await self._run(self._staged)
+        # Queued behind the writes already asked for, so that it sees them.
+        return await self._grouped(self._staged)
 
     async def read_after(self, seq: int, limit: int) -> list[OutboxRow]:
         return await self._run(self._read_after, seq, limit)
