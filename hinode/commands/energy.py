@@ -453,10 +453,17 @@ def run(
     config_file: Annotated[
         Path, typer.Argument(metavar="CONFIG.yaml", help="The site's charging controller.")
     ],
-    data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Data directory of the collector's stores.")
-    ],
     broker: Annotated[str, typer.Option("--broker", help="mqtt://HOST:PORT of the broker.")],
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", help="Data directory of the collector's stores.")
+    ] = None,
+    store_url: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="Time-series store URL instead (sqlite:///PATH or influx://HOST:PORT?…).",
+        ),
+    ] = None,
     decisions_file: Annotated[
         Path | None,
         typer.Option("--decisions", help="Decision log (default: DATA_DIR/ev-decisions.jsonl)."),
@@ -470,8 +477,16 @@ def run(
         config = load_charging_config(config_file)
     except ConfigError as exc:
         fail(str(exc))
+    if (data_dir is None) == (store_url is None):
+        fail("--data-dir or --store: give exactly one")
+    if decisions_file is None:
+        if data_dir is None:
+            fail("--decisions: needed with --store")
+        decisions_file = data_dir / "ev-decisions.jsonl"
     try:
-        store = open_timeseries(data_dir)
+        store = open_timeseries(store_url or str(data_dir))
+    except ConfigError as exc:
+        fail(str(exc))
     except HinodeError as exc:
         fail(str(exc), code=1)
     try:
@@ -479,7 +494,7 @@ def run(
     except ConfigError as exc:
         store.close()
         fail(str(exc))
-    decisions = JsonlDecisions(decisions_file or data_dir / "ev-decisions.jsonl")
+    decisions = JsonlDecisions(decisions_file)
     controller = ChargingController(config, StoreReadings(store), commands, decisions)
     try:
         asyncio.run(controller.run(WallClock(), rounds=rounds))

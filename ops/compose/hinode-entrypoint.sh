@@ -53,8 +53,11 @@ care-api)
     ;;
 ev-controller)
     shift
+    # The controller reads the store the collectors write (InfluxDB in production).
     exec hinode energy run "${HINODE_EV_CONFIG:-/etc/hinode/ev-site.yaml}" \
-        --data-dir "${HINODE_DATA_DIR:-/var/lib/hinode}" --broker "$(broker_url)" "$@"
+        --store "${HINODE_STORE:-influx://influxdb:8086?org=${INFLUXDB_ORG:-hinode}&bucket=${INFLUXDB_BUCKET:-hinode}}" \
+        --decisions "${HINODE_DATA_DIR:-/var/lib/hinode}/ev-decisions.jsonl" \
+        --broker "$(broker_url)" "$@"
     ;;
 *)
     exec hinode "$@"

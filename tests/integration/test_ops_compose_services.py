@@ -198,6 +198,8 @@ def test_ev_controller_service_commands_its_chargers_through_the_secure_broker(
             "HINODE_MQTT_PASSWORD_FILE": str(tmp_path / "ev-controller.password"),
             "HINODE_EV_CONFIG": str(tmp_path / "ev-site.yaml"),
             "HINODE_DATA_DIR": str(tmp_path / "data"),
+            # The store the collectors write; InfluxDB in compose, SQLite here.
+            "HINODE_STORE": f"sqlite:///{tmp_path / 'data' / 'timeseries.sqlite'}",
             "SSL_CERT_FILE": str(tmp_path / "pki" / "ca.crt"),
         }
         script = str(COMPOSE_DIR / "hinode-entrypoint.sh")
