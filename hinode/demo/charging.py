@@ -61,19 +61,28 @@ class DemoCharging:
 
     config: ChargingSiteConfig
     decisions_path: Path
-    decisions: list[Decision] = field(default_factory=list)
+    decisions: int = 0
     rounds: int = 0
     surplus_w: float | None = None
+    #: Each charger's latest decision, how often it changed and every setpoint it was given
+    #: (the full record is the decisions file; memory stays bounded on a long run).
+    latest: dict[str, Decision] = field(default_factory=dict)
+    changes: Counter[str] = field(default_factory=Counter)
+    setpoints_given: dict[str, set[float]] = field(default_factory=dict)
 
     def record(self, decision: Decision) -> None:
-        self.decisions.append(decision)
+        self.decisions += 1
+        self.latest[decision.charger] = decision
+        self.changes[decision.charger] += 1
+        self.setpoints_given.setdefault(decision.charger, set()).add(decision.current_a)
 
     def setpoints_a(self) -> dict[str, float]:
         """The setpoint each charger was last given."""
-        return {decision.charger: decision.current_a for decision in self.decisions}
+        return {charger: decision.current_a for charger, decision in self.latest.items()}
 
     def reasons(self) -> dict[str, str]:
-        return {decision.charger: decision.reason for decision in self.decisions}
+        """Why each charger has its setpoint."""
+        return {charger: decision.reason for charger, decision in self.latest.items()}
 
     async def run(
         self,
@@ -111,28 +120,23 @@ class DemoCharging:
 
     def summary(self) -> dict[str, object]:
         """The loop's part of the closing report."""
-        changes = Counter(decision.charger for decision in self.decisions)
-        setpoints: dict[str, list[float]] = {}
-        for decision in self.decisions:
-            values = setpoints.setdefault(decision.charger, [])
-            if decision.current_a not in values:
-                values.append(decision.current_a)
+        setpoints, reasons = self.setpoints_a(), self.reasons()
         return {
             "site": self.config.site,
             "mode": self.config.mode,
             "grid_meter": self.config.grid_meter,
             "rounds": self.rounds,
-            "decisions": len(self.decisions),
+            "decisions": self.decisions,
             "decisions_file": str(self.decisions_path),
             "interval_s": self.config.interval_s,
             "command_ttl_s": self.config.command_ttl_s,
             "edge_timeout_s": self.config.edge_timeout_s,
             "chargers": {
                 entry.device: {
-                    "setpoint_changes": changes.get(entry.device, 0),
-                    "setpoints_a": sorted(setpoints.get(entry.device, [])),
-                    "last_setpoint_a": self.setpoints_a().get(entry.device),
-                    "last_reason": self.reasons().get(entry.device),
+                    "setpoint_changes": self.changes[entry.device],
+                    "setpoints_a": sorted(self.setpoints_given.get(entry.device, set())),
+                    "last_setpoint_a": setpoints.get(entry.device),
+                    "last_reason": reasons.get(entry.device),
                 }
                 for entry in self.config.chargers
             },

@@ -153,7 +153,7 @@ class _Demo:
             grid_w=value(site.grid_meter, "active_power_w"),
             pv_w=-sum(p for p in pv if p is not None) if any(p is not None for p in pv) else None,
             rounds=charging.rounds,
-            decisions=len(charging.decisions),
+            decisions=charging.decisions,
             failsafe_active=agent.stats.failsafe_active,
             chargers=[
                 ChargerView(
