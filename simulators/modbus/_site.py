@@ -65,7 +65,7 @@ class SiteDemand:
         self.counters = EnergyCounters(
             import_wh=peak_w * history_h * 0.4, reactive_import_varh=peak_w * history_h * 0.15
         )
-        self._last_power_w = self.snapshot(start).active_power_w
+        self._last_power_w = self.net_power_w(start)
 
     @property
     def step_s(self) -> float | None:
@@ -99,12 +99,22 @@ class SiteDemand:
             frequency_hz=own.frequency_hz,
         )
 
+    def net_power_w(self, t: float) -> float:
+        """Active power through the meter at *t* (negative when the site exports)."""
+        if not self.behind:
+            return self.curve.power_w(t)
+        return self.snapshot(t).active_power_w
+
     def advance(self, start: float, end: float) -> None:
         """Integrate the counters from *start* to *end* (and bring the devices behind along)."""
         for device in self.behind:
             device.advance_to(end)
-        snapshot = self.snapshot(end)
-        end_power = snapshot.active_power_w
-        reactive = snapshot.reactive_power_var
+        if self.behind:
+            snapshot = self.snapshot(end)
+            end_power, reactive = snapshot.active_power_w, snapshot.reactive_power_var
+        else:  # the load alone: no need for every phase's V and I
+            end_power = self.curve.power_w(end)
+            power_factor = self.power_factor(end)
+            reactive = end_power * math.sqrt(1.0 - power_factor * power_factor) / power_factor
         self.counters.integrate(self._last_power_w, end_power, reactive, end - start)
         self._last_power_w = end_power
