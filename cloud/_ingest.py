@@ -17,6 +17,7 @@ from cloud._model import (
 )
 from cloud._sequence import RecentKeys
 from messages import (
+    CmdResultPayload,
     ContractError,
     EventsPayload,
     PositionPayload,
@@ -28,9 +29,17 @@ from messages import (
 )
 from messages.topics import Topic
 
-#: Kinds whose messages consume a sequence number and carry data.
+#: Kinds whose messages consume a sequence number and carry data. Command results are kept as
+#: events (kind ``cmd_<status>``): they number in the gateway's sequence like the rest, so a
+#: collector that left them out would see gaps that are not there.
 DATA_KINDS = frozenset(
-    {TopicKind.TELEMETRY, TopicKind.VITALS, TopicKind.POSITION, TopicKind.EVENTS}
+    {
+        TopicKind.TELEMETRY,
+        TopicKind.VITALS,
+        TopicKind.POSITION,
+        TopicKind.EVENTS,
+        TopicKind.CMD_RESULT,
+    }
 )
 #: Everything the collector subscribes to.
 COLLECTED_KINDS = DATA_KINDS | {TopicKind.STATE}
@@ -122,6 +131,8 @@ class Ingest:
                 _add_position(where, body, received_at, batch)
             elif isinstance(body, EventsPayload):
                 _add_events(where, body, received_at, batch)
+            elif isinstance(body, CmdResultPayload):
+                _add_cmd_result(where, body, batch)
         except Exception as exc:  # noqa: BLE001 - a message must never stop the loop
             reason = f"cannot store: {type(exc).__name__}: {exc}"
             return self._refuse(topic, payload, received_at, reason, batch)
@@ -276,6 +287,24 @@ def _add_position(where: Topic, body: PositionPayload, received_at: int, batch: 
         batch, where, vehicle, kind="position", last_ts=last_ts, received_at=received_at
     )
     _count(activity, body.boot_id, body.seq, len(rows))
+
+
+def _add_cmd_result(where: Topic, body: CmdResultPayload, batch: Batch) -> None:
+    details: dict[str, str | float | None] = {"command_id": body.command_id, "value": body.value}
+    batch.state.events.append(
+        EventRecord(
+            site=where.site,
+            gateway=body.gateway,
+            boot_id=body.boot_id,
+            seq=body.seq,
+            index=0,
+            ts=body.ts,
+            kind=f"cmd_{body.status}",
+            device=body.device,
+            reason=clean_text(body.reason or ""),
+            details=json.dumps(details, sort_keys=True),
+        )
+    )
 
 
 def _add_events(where: Topic, body: EventsPayload, received_at: int, batch: Batch) -> None:

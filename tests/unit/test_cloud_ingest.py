@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from cloud import Batch, Ingest, Outcome, ReadingQuery, open_state, open_timeseries
 from cloud._ingest import DEAD_LETTER_PAYLOAD_LIMIT
+from messages import CmdResultPayload, encode
+from messages.topics import cmd_result_topic
 from tests.support.cloud_messages import (
     BASE_TS,
     TOPIC,
@@ -180,3 +182,30 @@ def test_a_value_that_cannot_become_a_reading_is_refused_and_leaves_the_batch_al
     assert "cannot store" in batch.state.dead_letters[0].reason
     assert batch.readings == []
     assert batch.state.sequences == {}
+
+
+def test_a_command_result_is_kept_as_an_event_and_counts_in_the_sequence() -> None:
+    """Command results number in the gateway's sequence: leaving them out would open false gaps."""
+    result = CmdResultPayload(
+        gateway="gw-1",
+        boot_id="b00710ad",
+        seq=2,
+        sent_at=BASE_TS,
+        command_id="ev-17",
+        device="charger-1",
+        status="applied",
+        value=16.0,
+        ts=BASE_TS,
+    )
+    ingest, batch = Ingest(), Batch()
+    accept(ingest, batch, telemetry(1))
+    topic = cmd_result_topic("site-1", "gw-1", "charger-1")
+    assert accept(ingest, batch, (topic, encode(result))) is Outcome.STORED
+    accept(ingest, batch, telemetry(3))
+    assert batch.state.sequences == {("site-1", "gw-1", "b00710ad"): [1, 2, 3]}
+    (event,) = batch.state.events
+    assert (event.kind, event.device, json.loads(event.details)) == (
+        "cmd_applied",
+        "charger-1",
+        {"command_id": "ev-17", "value": 16.0},
+    )
