@@ -255,5 +255,12 @@ class Uplink:
     async def _flush_acks(self) -> None:
         async with self._delete_lock:
             seqs, self._acked = self._acked, []
-            if seqs:
+            if not seqs:
+                return
+            try:
                 await self._outbox.delete(seqs)
+            except BaseException:
+                # Cancelled (a stop) or failed: keep them for the final flush; deleting a row
+                # twice is harmless, forgetting an ack would send it again.
+                self._acked[:0] = seqs
+                raise
