@@ -12,7 +12,7 @@ from hinode import logs
 from hinode.commands._errors import fail
 from hinode.demo.interchange import summary_lines
 from hinode.demo.runner import DemoOptions, run
-from messages import HinodeError
+from messages import ConfigError, HinodeError
 
 
 def run_demo(
@@ -60,6 +60,20 @@ def run_demo(
             ),
         ),
     ] = "pv",
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Time-series store: influx://HOST:PORT?org=…&bucket=…&token=… or sqlite:///PATH "
+            "(default: SQLite under --data-dir)."
+        ),
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            help="State store: postgresql://USER@HOST:PORT/DB or sqlite:///PATH "
+            "(default: SQLite under --data-dir)."
+        ),
+    ] = None,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
 ) -> None:
     """Run a simulated city quarter: devices, edge agents, broker, collector and store.
@@ -83,10 +97,14 @@ def run_demo(
         speed=speed,
         start=None if start is None else _start_epoch(start),
         ev_mode="pv" if ev_mode == "pv" else "minpv" if ev_mode == "minpv" else "now",
+        store_url=store,
+        state_url=state,
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):
             summary = asyncio.run(run(options))
+    except ConfigError as exc:
+        fail(str(exc))
     except HinodeError as exc:
         fail(str(exc), code=1)
     if headless and "summary" in locals():

@@ -48,6 +48,9 @@ class DemoOptions:
     #: Simulated start, epoch seconds (None: now).
     start: float | None = None
     ev_mode: Mode = "pv"
+    #: Time-series and state stores (None: SQLite files under the data dir).
+    store_url: str | None = None
+    state_url: str | None = None
 
 
 @asynccontextmanager
@@ -188,9 +191,9 @@ async def run(options: DemoOptions) -> dict[str, object]:
     async with AsyncExitStack() as stack:
         broker_url, protocol = await stack.enter_async_context(_broker(options.broker_url))
         demo = _Demo(options, clock, broker_url)
-        timeseries = open_timeseries(options.data_dir)
+        timeseries = open_timeseries(options.store_url or options.data_dir)
         stack.callback(timeseries.close)
-        state = open_state(options.data_dir)
+        state = open_state(options.state_url or options.data_dir)
         stack.callback(state.close)
         demo.collector = Collector(
             broker_url,

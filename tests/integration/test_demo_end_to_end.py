@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.influxdb import InfluxDB
 from tests.support.mosquitto import Mosquitto
 
 HINODE = [sys.executable, "-m", "hinode"]
@@ -88,3 +89,56 @@ def test_demo_path_on_a_real_mosquitto(tmp_path: Path, mosquitto: Mosquitto) -> 
     assert report["broker"] == mosquitto.url
     rows = export(tmp_path, "--quantity", "active_power_w")
     assert_meter_readings_arrived(rows, minimum=8)
+
+
+@pytest.mark.integration
+def test_demo_stores_into_influxdb_with_state_on_postgresql(
+    tmp_path: Path, influxdb: InfluxDB, postgres_url: str
+) -> None:
+    report = run_demo(tmp_path, "--store", influxdb.url, "--state", postgres_url, duration=10)
+    assert report["lost_readings"] == 0
+    assert not (tmp_path / "timeseries.sqlite").exists()
+    assert not (tmp_path / "state.sqlite").exists()
+    rows = export(tmp_path, "--store", influxdb.url, "--quantity", "active_power_w")
+    assert_meter_readings_arrived(rows, minimum=5)
+    status = subprocess.run(
+        [
+            *HINODE,
+            "cloud",
+            "status",
+            "--data-dir",
+            str(tmp_path),
+            "--state",
+            postgres_url,
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    gateways = {gateway["gateway"] for gateway in json.loads(status.stdout)["gateways"]}
+    assert {"gw-works-1", "gw-hall-1", "gw-home-0412"} <= gateways
+
+
+def test_a_bad_store_url_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            *HINODE,
+            "demo",
+            "--duration",
+            "1",
+            "--headless",
+            "--data-dir",
+            str(tmp_path),
+            "--store",
+            "ftp://nowhere",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: ")
+    assert len(result.stderr.strip().splitlines()) == 1
