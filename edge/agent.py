@@ -9,10 +9,21 @@ from contextlib import AbstractAsyncContextManager
 from importlib import metadata
 
 from edge.batching import Batcher
+from edge.ble import BleTransport
 from edge.commands import CommandHandler, Result
 from edge.config import GatewayConfig
-from edge.devices import DeviceDriver, DeviceStatus, open_drivers
+from edge.devices import (
+    BleDevices,
+    DeviceDriver,
+    DeviceStatus,
+    GnssDevices,
+    VehicleStateSource,
+    Vitals,
+    open_drivers,
+    vitals_message,
+)
 from edge.envelopes import Envelopes
+from edge.gnss import position_message
 from edge.outbox import BatchBuilder, DropReport, OutboxLimits, SqliteOutbox
 from edge.stats import AgentStats
 from edge.uplink import Connector, SessionSettings, Uplink
@@ -21,8 +32,10 @@ from messages import (
     ContractError,
     DeviceInfo,
     Event,
+    Fix,
     HinodeError,
     Reading,
+    VehicleState,
     now_ms,
 )
 from messages import topics as t
@@ -71,7 +84,11 @@ class Agent:
         drivers: DriverFactory | None = None,
         connector: Connector | None = None,
         outbox_synchronous: str = "FULL",
+        ble_transport: BleTransport | None = None,
+        vehicle_state: VehicleStateSource | None = None,
     ) -> None:
+        """*ble_transport*: the Bluetooth adapter (bleak on the platform's stack by default);
+        *vehicle_state*: the vehicles' own interfaces, if the gateway can read them."""
         self.config = config
         self.clock = clock
         self.boot_id = secrets.token_hex(8)
@@ -79,6 +96,8 @@ class Agent:
         self._envelopes = Envelopes(config.site, config.gateway, self.boot_id, _version())
         self._open_drivers = drivers or modbus_drivers
         self._connector = connector
+        self._ble_transport = ble_transport
+        self._vehicle_state = vehicle_state
         self._synchronous = outbox_synchronous
         self._stop = asyncio.Event()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
@@ -104,6 +123,8 @@ class Agent:
             max_bytes=config.outbox.max_bytes,
             max_age_ms=int(config.outbox.max_age_s * 1000),
         )
+        # Read before anything starts: a missing or readable-by-others key stops the start.
+        site_key = config.vitals.read_key() if config.vitals is not None else b""
         log.info(
             "agent starting",
             extra={"site": config.site, "gateway": config.gateway, "boot_id": self.boot_id},
@@ -114,9 +135,11 @@ class Agent:
         ):
             self._outbox = outbox
             self._drivers = {driver.id: driver for driver in drivers}
+            ble, gnss = await self._pushing_devices(site_key)
             self._devices = [DeviceInfo(id=d.id, kind=d.kind, model=d.model[:100]) for d in drivers]
-            for driver in drivers:
-                self.stats.device_online.setdefault(driver.id, None)
+            self._devices += [*ble.device_infos(), *gnss.device_infos()]
+            for device in self._devices:
+                self.stats.device_online.setdefault(device.id, None)
             await self._recover_staged()
             commands = CommandHandler(
                 gateway=config.gateway,
@@ -154,8 +177,20 @@ class Agent:
                         tasks.create_task(self._poll(driver), name=f"poll-{driver.id}")
                         for driver in drivers
                     ]
+                    if ble.devices:
+                        children.append(
+                            tasks.create_task(ble.run(self._store_vitals), name="vitals")
+                        )
+                    pollers += [
+                        tasks.create_task(session.run(), name=f"ble-{device}")
+                        for device, session in ble.sessions.items()
+                    ]
+                    pollers += [
+                        tasks.create_task(run, name=f"gnss-{vehicle}")
+                        for vehicle, run in gnss.runs(self._store_positions).items()
+                    ]
                     await self._stop.wait()
-                    await self._wind_down(pollers, uplink)
+                    await self._wind_down(pollers, uplink, ble)
                     # Cancelling the children (rather than raising into the group) leaves this
                     # task itself un-cancelled, so the drivers and the outbox close normally.
                     for child in children:
@@ -165,11 +200,14 @@ class Agent:
                 self._refresh_stats()
                 log.info("agent stopped", extra={"outbox_depth": outbox.depth})
 
-    async def _wind_down(self, pollers: list["asyncio.Task[None]"], uplink: Uplink) -> None:
+    async def _wind_down(
+        self, pollers: list["asyncio.Task[None]"], uplink: Uplink, ble: BleDevices
+    ) -> None:
         """Stop polling, seal what is staged and give the uplink a moment to send it."""
         for poller in pollers:
             poller.cancel()
         await asyncio.gather(*pollers, return_exceptions=True)
+        await ble.flush(self._store_vitals)
         # From the staged table, not the batcher: a poller cancelled while its readings were
         # being committed never told the batcher about them.
         for device in self._batcher.pending():
@@ -261,6 +299,70 @@ class Agent:
                     "sealed staged readings",
                     extra={"device": batch.device, "readings": len(batch.readings)},
                 )
+
+    # -- vital signs and positions -----------------------------------------------------------
+
+    async def _pushing_devices(self, site_key: bytes) -> tuple[BleDevices, GnssDevices]:
+        """The devices that send on their own (BLE, GNSS), each run as a task of its own."""
+        has_ble = any(d.kind == "ble" for d in self.config.devices)
+        ble = BleDevices(
+            self.config,
+            self._ble_transport,
+            site_key=site_key,
+            clock=self.clock,
+            on_status=self._on_status,
+            cursors=await self._require_outbox().cursors() if has_ble else {},
+        )
+        gnss = GnssDevices(
+            self.config,
+            clock=self.clock,
+            on_status=self._on_status,
+            vehicle_state=self._vehicle_state,
+        )
+        return ble, gnss
+
+    async def _store_vitals(self, vitals: Vitals) -> None:
+        outbox = self._require_outbox()
+        now = now_ms(self.clock)
+        if vitals.observations:
+            build = vitals_message(
+                site=self.config.site,
+                gateway=self.config.gateway,
+                boot_id=self.boot_id,
+                sent_at=now,
+                vitals=vitals,
+            )
+            # The stored-record cursor moves in the same transaction: never ahead, never behind.
+            await outbox.append(build, now, cursor=vitals.cursor)
+            self.stats.observations_received += len(vitals.observations)
+            self.stats.last_observations[vitals.device] = vitals.observations
+        elif vitals.cursor is not None:
+            await outbox.save_cursor(*vitals.cursor)
+        self._refresh_stats()
+
+    async def _store_positions(
+        self, vehicle: str, fixes: list[Fix], state: VehicleState | None
+    ) -> None:
+        now = now_ms(self.clock)
+        build = position_message(
+            self.config,
+            boot_id=self.boot_id,
+            sent_at=now,
+            vehicle=vehicle,
+            fixes=fixes,
+            state=state,
+        )
+        try:
+            await self._require_outbox().append(build, now)
+        except (ContractError, ValueError) as exc:
+            # One batch the contract refuses never stops the vehicle's tracker.
+            log.error(  # noqa: TRY400 - the reason is the message
+                "positions dropped", extra={"device": vehicle, "error": type(exc).__name__}
+            )
+            return
+        self.stats.fixes_received += len(fixes)
+        self.stats.last_fix[vehicle] = fixes[-1]
+        self._refresh_stats()
 
     # -- events, results, state -------------------------------------------------------------
 

@@ -1,9 +1,11 @@
 """Gateway configuration: frozen models of a gateway's YAML file and its loader."""
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import (
@@ -12,6 +14,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -173,19 +176,123 @@ class ModbusRtuDevice(_ModbusDevice):
     bytesize: Literal[7, 8] = 8
 
 
+BleDeviceType = Literal[
+    "blood_pressure", "pulse_oximeter", "glucose", "thermometer", "weight_scale", "heart_rate"
+]
+BLE_DEVICE_TYPES: tuple[str, ...] = get_args(BleDeviceType)
+
+
 class BleDevice(_Device):
-    """A Bluetooth LE device (validated now; driven by the BLE issue)."""
+    """A Bluetooth LE vital-sign device, kept connected by one session of the gateway.
+
+    *device_type* says which GATT service to use; when left out, *profile* must name one.
+    """
 
     kind: Literal["ble"]
     address: Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")]
+    device_type: BleDeviceType | None = None
+
+    @model_validator(mode="after")
+    def _known_type(self) -> Self:
+        if self.device_type is None and self.profile not in BLE_DEVICE_TYPES:
+            msg = (
+                f"device_type missing and profile {self.profile!r} names no device type; "
+                f"expected one of {', '.join(BLE_DEVICE_TYPES)}"
+            )
+            raise ValueError(msg)
+        return self
+
+    @property
+    def ble_type(self) -> BleDeviceType:
+        """The device type, given or taken from the profile name."""
+        if self.device_type is not None:
+            return self.device_type
+        return self.profile  # type: ignore[return-value]  # checked by _known_type
 
 
 class GnssDevice(_Device):
-    """A GNSS receiver on a serial port (validated now; driven by the GNSS issue)."""
+    """A GNSS receiver on a serial port; the device id is the vehicle id on the wire."""
 
     kind: Literal["gnss"]
     serial: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     baud: Literal[4800, 9600, 19200, 38400, 57600, 115200] = 9600
+    #: What the receiver rides on; the kind of the vehicle state when its interface reports one.
+    vehicle: Literal["shuttle", "scooter", "bike"] | None = None
+    #: Fixes gathered into one ``position/{vehicle}`` message (the receiver sends one a second).
+    publish_interval_s: Annotated[float, Field(ge=0.1, le=3600, allow_inf_nan=False)] = 5.0
+
+
+#: Shorter keys make the pseudonym guessable from the (few) device addresses of a site.
+MIN_PSEUDONYM_KEY_BYTES = 16
+_ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,127}$"
+
+
+class VitalsConfig(_Model):
+    """How vital signs leave the gateway: the per-site pseudonym key and the devices' time zone.
+
+    The key (hex, at least 16 bytes) is read from a file only its owner may read (mode 0600 or
+    stricter) or from an environment variable; it is never logged and never kept in the config.
+    """
+
+    pseudonym_key_file: Path | None = None
+    pseudonym_key_env: Annotated[str, StringConstraints(pattern=_ENV_NAME)] | None = None
+    #: Vital-sign devices keep local time without a zone: the zone they were set in.
+    device_timezone: str = "Asia/Tokyo"
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> Self:
+        if (self.pseudonym_key_file is None) == (self.pseudonym_key_env is None):
+            msg = "give exactly one of pseudonym_key_file and pseudonym_key_env"
+            raise ValueError(msg)
+        return self
+
+    @field_validator("device_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = f"unknown time zone {name!r}"
+            raise ValueError(msg) from None
+        return name
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.device_timezone)
+
+    def read_key(self, environ: Mapping[str, str] | None = None) -> bytes:
+        """The pseudonym key; ConfigError names the source (never the key) when it is unusable."""
+        if self.pseudonym_key_file is not None:
+            where = f"vitals.pseudonym_key_file {self.pseudonym_key_file}"
+            path = self.pseudonym_key_file
+            try:
+                mode = path.stat().st_mode & 0o777
+                if mode & 0o077:
+                    msg = f"{where}: mode {mode:04o} lets others read it, expected 0600"
+                    raise ConfigError(msg)
+                text = path.read_text(encoding="ascii")
+            except OSError as exc:
+                msg = f"{where}: cannot read: {exc.strerror or type(exc).__name__}"
+                raise ConfigError(msg) from None
+            except UnicodeDecodeError:
+                msg = f"{where}: expected the key as hex digits"
+                raise ConfigError(msg) from None
+        else:
+            where = f"vitals.pseudonym_key_env {self.pseudonym_key_env}"
+            env = os.environ if environ is None else environ
+            text = env.get(str(self.pseudonym_key_env), "")
+            if not text:
+                msg = f"{where}: the variable is not set"
+                raise ConfigError(msg)
+        try:
+            key = bytes.fromhex(text.strip())
+        except ValueError:
+            msg = f"{where}: expected the key as hex digits"
+            raise ConfigError(msg) from None
+        if len(key) < MIN_PSEUDONYM_KEY_BYTES:
+            msg = f"{where}: the key must be at least {MIN_PSEUDONYM_KEY_BYTES} bytes"
+            raise ConfigError(msg)
+        return key
 
 
 DeviceConfig = Annotated[
@@ -204,6 +311,8 @@ class GatewayConfig(_Model):
     batching: BatchingConfig = BatchingConfig()
     commands: CommandsConfig = CommandsConfig()
     devices: Annotated[list[DeviceConfig], Field(max_length=1000)] = []
+    #: Needed as soon as one BLE device is configured (after devices: its check reads them).
+    vitals: VitalsConfig | None = Field(default=None, validate_default=True)
 
     @field_validator("devices")
     @classmethod
@@ -215,6 +324,17 @@ class GatewayConfig(_Model):
                 raise ValueError(msg)
             seen.add(device.id)
         return devices
+
+    @field_validator("vitals")
+    @classmethod
+    def _vitals_for_ble(
+        cls, vitals: VitalsConfig | None, info: ValidationInfo
+    ) -> VitalsConfig | None:
+        devices = info.data.get("devices", [])
+        if vitals is None and any(isinstance(d, BleDevice) for d in devices):
+            msg = "missing: BLE devices need a pseudonym key (pseudonym_key_file or _env)"
+            raise ValueError(msg)
+        return vitals
 
     def device(self, device_id: str) -> DeviceConfig | None:
         return next((d for d in self.devices if d.id == device_id), None)

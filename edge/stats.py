@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 
 from edge.uplink import UplinkStats
-from messages import Reading
+from messages import Fix, Observation, Reading
 
 
 @dataclass(slots=True)
@@ -22,7 +22,13 @@ class AgentStats:
     uplink: UplinkStats = field(default_factory=UplinkStats)
     #: The newest poll of each device.
     last_readings: dict[str, list[Reading]] = field(default_factory=dict)
-    #: None until the device first answered or failed.
+    #: Vital signs stored for publishing (BLE devices) and the newest of each device.
+    observations_received: int = 0
+    last_observations: dict[str, list[Observation]] = field(default_factory=dict)
+    #: Valid GNSS fixes stored for publishing and the newest of each vehicle.
+    fixes_received: int = 0
+    last_fix: dict[str, Fix] = field(default_factory=dict)
+    #: None until the device first answered or failed (Modbus, BLE and GNSS alike).
     device_online: dict[str, bool | None] = field(default_factory=dict)
     commands_received: int = 0
     commands_applied: int = 0

@@ -104,7 +104,7 @@ async def open_drivers(
 ) -> AsyncIterator[list[DeviceDriver]]:
     """Open one bus owner per link and yield a driver per Modbus device.
 
-    BLE and GNSS devices are validated by the config but not driven yet.
+    BLE and GNSS devices are not polled: the agent runs them as their own tasks.
     """
 
     def forward(event: DeviceEvent) -> None:
@@ -118,9 +118,6 @@ async def open_drivers(
         )
 
     modbus = [d for d in config.devices if isinstance(d, ModbusTcpDevice | ModbusRtuDevice)]
-    skipped = [d.id for d in config.devices if d not in modbus]
-    if skipped:
-        log.warning("devices of this kind are not driven yet", extra={"devices": skipped})
     by_link: dict[Link, list[ModbusTcpDevice | ModbusRtuDevice]] = {}
     for device in modbus:
         by_link.setdefault(link_of(device), []).append(device)

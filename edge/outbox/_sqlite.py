@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS staged (
     reading TEXT NOT NULL,
     created_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (
     seq INTEGER PRIMARY KEY,
     topic TEXT NOT NULL,
@@ -148,10 +149,25 @@ class SqliteOutbox:
         self._grown.set()
         return seq
 
-    async def append(self, build: MessageBuilder, now_ms: int) -> int:
-        seq = await self._grouped(partial(self._append, build, now_ms))
+    async def append(
+        self, build: MessageBuilder, now_ms: int, *, cursor: tuple[str, int] | None = None
+    ) -> int:
+        """Store one message; *cursor* (name, value) is saved in the same transaction.
+
+        A device's transfer position kept this way never runs ahead of (skips) or behind
+        (repeats) the messages that are durable.
+        """
+        seq = await self._grouped(partial(self._append, build, now_ms, cursor))
         self._grown.set()
         return seq
+
+    async def save_cursor(self, name: str, value: int) -> None:
+        """Save a cursor on its own (a record that carries nothing to publish)."""
+        await self._grouped(partial(self._save_cursor, name, value))
+
+    async def cursors(self) -> dict[str, int]:
+        """Every saved cursor by name."""
+        return await self._grouped(self._cursors)
 
     async def staged(self) -> list[StagedBatch]:
         # Queued behind the writes already asked for, so that it sees them.
@@ -307,13 +323,27 @@ class SqliteOutbox:
         self._next_seq = seq + 1
         return seq
 
-    def _append(self, build: MessageBuilder, now_ms: int) -> int:
+    def _append(
+        self, build: MessageBuilder, now_ms: int, cursor: tuple[str, int] | None = None
+    ) -> int:
         db = self._conn()
         seq = self._next_seq
         sealed = build(seq)
         self._insert(db, seq, sealed, now_ms)
+        if cursor is not None:
+            self._save_cursor(*cursor)
         self._next_seq = seq + 1
         return seq
+
+    def _save_cursor(self, name: str, value: int) -> None:
+        self._conn().execute(
+            "INSERT INTO cursors (name, value) VALUES (?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+    def _cursors(self) -> dict[str, int]:
+        return dict(self._conn().execute("SELECT name, value FROM cursors").fetchall())
 
     def _insert(self, db: sqlite3.Connection, seq: int, sealed: Sealed, now_ms: int) -> None:
         payload, readings = sealed.payload, sealed.readings

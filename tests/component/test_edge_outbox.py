@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from edge.outbox import DropReport, OutboxLimits, Sealed, SqliteOutbox
 
 ROOMY = OutboxLimits(max_rows=1_000_000, max_bytes=1_000_000_000, max_age_ms=10**12)
@@ -49,6 +51,24 @@ async def test_staged_readings_are_sealed_into_one_message(tmp_path: Path) -> No
         rows = await outbox.read_after(-1, 10)
         assert [(r.seq, r.payload, r.readings) for r in rows] == [(seq, b"a,b,c", 3)]
         assert [b.device for b in await outbox.staged()] == ["meter-2"]
+
+
+async def test_a_cursor_moves_with_its_message_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "outbox.sqlite"
+
+    def broken(seq: int) -> Sealed:
+        msg = "the payload does not validate"
+        raise ValueError(msg)
+
+    async with SqliteOutbox.open(path, ROOMY) as outbox:
+        assert await outbox.cursors() == {}
+        await outbox.append(message("record 7"), 1000, cursor=("ble-racp/AA", 7))
+        with pytest.raises(ValueError, match="does not validate"):
+            await outbox.append(broken, 1000, cursor=("ble-racp/AA", 8))
+        await outbox.save_cursor("ble-racp/BB", 3)  # a record with nothing to publish
+    async with SqliteOutbox.open(path, ROOMY) as outbox:
+        assert await outbox.cursors() == {"ble-racp/AA": 7, "ble-racp/BB": 3}
+        assert [row.payload for row in await outbox.read_after(-1, 10)] == [b"0:record 7"]
 
 
 async def test_row_limit_drops_oldest_with_exact_counts(tmp_path: Path) -> None:
