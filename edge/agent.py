@@ -124,7 +124,8 @@ class Agent:
             max_age_ms=int(config.outbox.max_age_s * 1000),
         )
         # Read before anything starts: a missing or readable-by-others key stops the start.
-        site_key = config.vitals.read_key() if config.vitals is not None else b""
+        has_ble = any(device.kind == "ble" for device in config.devices)
+        site_key = config.vitals.read_key() if config.vitals is not None and has_ble else b""
         log.info(
             "agent starting",
             extra={"site": config.site, "gateway": config.gateway, "boot_id": self.boot_id},
