@@ -171,3 +171,27 @@ devices:
     assert last_fix == fixes[-1]
     assert agent.stats.fixes_received == len(valid)
     assert {"kind": "device_online", "device": "shuttle-1"}.items() <= cloud.events()[0].items()
+
+
+async def test_a_missing_receiver_is_reported_offline_once(
+    cloud: Cloud, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    config = parse_gateway_config(f"""
+site: midorigaoka
+gateway: gw-depot
+broker:
+  url: mqtt://127.0.0.1:{mosquitto.port}
+outbox:
+  path: {tmp_path / "outbox.sqlite"}
+devices:
+  - {{kind: gnss, id: scooter-7, profile: nmea, serial: {tmp_path / "ttyACM9"}, vehicle: scooter}}
+""")
+    agent = Agent(config, clock=WallClock(), outbox_synchronous="NORMAL")
+    async with running(agent):
+        await wait_until(lambda: agent.stats.device_online.get("scooter-7") is False)
+        await wait_until(lambda: bool(cloud.events()))
+        await asyncio.sleep(2.5)  # more attempts to open it, with backoff, meanwhile
+    events = cloud.events()
+    assert [(e["kind"], e["device"]) for e in events] == [("device_offline", "scooter-7")]
+    assert "ttyACM9" in str(events[0]["reason"])
+    assert cloud.positions() == []
