@@ -3,9 +3,12 @@
 import asyncio
 from dataclasses import dataclass
 
+from edge._check_radio import check_ble, check_gnss
 from edge.agent import DriverFactory, modbus_drivers, session_settings
-from edge.config import GatewayConfig
+from edge.ble import BleTransport
+from edge.config import BleDevice, GatewayConfig, GnssDevice
 from edge.devices import DeviceDriver, DeviceStatus
+from edge.devices._ble import default_ble_transport
 from edge.uplink import probe_broker
 from messages import Clock, HinodeError, Reading, unit_of
 
@@ -24,9 +27,14 @@ async def check_gateway(
     *,
     clock: Clock,
     drivers: DriverFactory | None = None,
+    ble_transport: BleTransport | None = None,
     timeout_s: float = 10.0,
 ) -> list[CheckLine]:
-    """Connect to the broker once and poll every device once; never raises for a failure."""
+    """Connect to the broker once and try every device once; never raises for a failure.
+
+    Modbus devices are polled; BLE devices must be seen advertising (one scan for all);
+    GNSS receivers must deliver a valid fix.
+    """
     lines: list[CheckLine] = []
     try:
         async with asyncio.timeout(timeout_s):
@@ -34,17 +42,27 @@ async def check_gateway(
         lines.append(CheckLine("broker", ok=True, detail=f"{config.broker.url} (MQTT {protocol})"))
     except (HinodeError, TimeoutError) as exc:
         lines.append(CheckLine("broker", ok=False, detail=f"{config.broker.url}: {_why(exc)}"))
+    ble_devices = [device for device in config.devices if isinstance(device, BleDevice)]
+    advertising: dict[str, tuple[bool, str]] = {}
+    if ble_devices:
+        transport = ble_transport or default_ble_transport()
+        advertising = await check_ble(ble_devices, transport, timeout_s)
     opener = drivers or modbus_drivers
     try:
         async with opener(config, clock, _ignore_status) as opened:
             by_id = {driver.id: driver for driver in opened}
             for device in config.devices:
                 driver = by_id.get(device.id)
-                if driver is None:
-                    detail = f"{device.kind}: not driven yet"
-                    lines.append(CheckLine(device.id, ok=False, detail=detail))
-                    continue
-                lines.append(await _try(driver, timeout_s))
+                if driver is not None:
+                    lines.append(await _try(driver, timeout_s))
+                elif isinstance(device, GnssDevice):
+                    ok, detail = await check_gnss(device, timeout_s)
+                    lines.append(CheckLine(device.id, ok=ok, detail=detail))
+                elif device.id in advertising:
+                    ok, detail = advertising[device.id]
+                    lines.append(CheckLine(device.id, ok=ok, detail=detail))
+                else:
+                    lines.append(CheckLine(device.id, ok=False, detail="no driver for this device"))
     except HinodeError as exc:
         lines.append(CheckLine("devices", ok=False, detail=str(exc)))
     return lines
