@@ -81,7 +81,10 @@ def run_demo(
     The factory's wallboxes follow its PV surplus: a charging controller reads the grid meter
     from the store and commands the chargers through the edge agent. The closing report holds
     the controller's decisions and the quarter's planned interchange on a working day and a day
-    off (the first of each from the simulated start on).
+    off (the first of each from the simulated start on). Two care recipients' homes send vital
+    signs from simulated Bluetooth devices (shown under pseudonyms, with the alert rules
+    applied); a depot gateway tracks two estate shuttles, which a dispatcher sends to riders
+    bound for the bus stop, and three station scooters, published as GBFS and MDS feeds.
     """
     if broker is not None and not broker.startswith(("mqtt://", "mqtts://")):
         fail(f"--broker: expected mqtt://host:port or mqtts://host:port, got {broker!r}")
@@ -112,7 +115,7 @@ def run_demo(
             f"published {summary['published_readings']} readings, "
             f"stored {summary['stored_readings']}, lost {summary['lost_readings']}"
         )
-        for line in _energy_lines(summary):
+        for line in [*_energy_lines(summary), *_care_mobility_lines(summary)]:
             typer.echo(line)
 
 
@@ -125,6 +128,29 @@ def _start_epoch(text: str) -> float:
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.timezone(dt.timedelta(hours=9), "JST"))
     return when.timestamp()
+
+
+def _care_mobility_lines(report: dict[str, Any]) -> list[str]:
+    """The care homes and the vehicles, in a few lines (pseudonyms only)."""
+    lines: list[str] = []
+    care = report.get("care")
+    if isinstance(care, dict):
+        lines.extend(
+            f"care {home['site']}: {len(home['subjects'])} subjects, "
+            f"{sum(s['measurements'] for s in home['subjects'].values())} measurements, "
+            f"{len(home['alerts'])} alerts"
+            for home in care["homes"]
+        )
+    mobility = report.get("mobility")
+    if isinstance(mobility, dict):
+        wait = mobility["mean_wait_s"]
+        lines.append(
+            f"shuttles: {mobility['requests']} rides asked, {mobility['refused']} refused, "
+            f"{mobility['picked_up']} picked up, {mobility['completed']} at the bus stop, "
+            f"mean wait {'-' if wait is None else f'{wait / 60:.1f} min'}; "
+            f"scooters: {mobility['scooter_trips']} trips"
+        )
+    return lines
 
 
 def _energy_lines(report: dict[str, Any]) -> list[str]:

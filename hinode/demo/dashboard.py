@@ -7,7 +7,13 @@ from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 
-from hinode.demo.view import ChargingView, InterchangeDayView, Snapshot
+from hinode.demo.view import (
+    CareHomeView,
+    ChargingView,
+    InterchangeDayView,
+    MobilityView,
+    Snapshot,
+)
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 SHOWN_QUANTITIES = (
@@ -62,7 +68,90 @@ def render(snapshot: Snapshot) -> Group:
         parts.append(_charging_panel(snapshot.charging))
     if snapshot.interchange:
         parts.append(_interchange_panel(snapshot.interchange))
+    if snapshot.care:
+        parts.append(_care_panel(snapshot.care))
+    if snapshot.mobility is not None:
+        parts.append(_mobility_panel(snapshot.mobility))
     return Group(*parts)
+
+
+def _mobility_panel(mobility: MobilityView) -> Panel:
+    """Shuttles with their next stop, scooters with their state, the latest decisions, feeds."""
+    header = Table.grid(padding=(0, 3))
+    header.add_row(
+        f"[bold]rides[/] {mobility.requests} asked, {mobility.refused} refused",
+        f"[bold]picked up[/] {mobility.picked_up}  [bold]at the stop[/] {mobility.completed}",
+        f"[bold]mean wait[/] {_minutes(mobility.mean_wait_s)}",
+        f"[bold]mean ride[/] {_minutes(mobility.mean_ride_s)}",
+    )
+    vehicles = Table(expand=True)
+    for title in ("vehicle", "gnss", "position", "aboard / state", "next", "ETA (JST)"):
+        vehicles.add_column(title)
+    for shuttle in mobility.shuttles:
+        vehicles.add_row(
+            shuttle.vehicle,
+            _online(shuttle.online),
+            _position(shuttle.position),
+            f"{shuttle.onboard}/{shuttle.seats} aboard, {shuttle.stops_ahead} stops ahead",
+            shuttle.next_stop or "idle",
+            "–" if shuttle.next_eta is None else f"{_jst(shuttle.next_eta):%H:%M}",
+        )
+    for scooter in mobility.scooters:
+        vehicles.add_row(
+            scooter.vehicle,
+            _online(scooter.online),
+            "",
+            f"{scooter.state}, {scooter.battery_pct:.0f} %",
+            f"{scooter.trips} trips",
+            "",
+        )
+    lines = [*mobility.decisions, *(f"{n}: {url}" for n, url in mobility.feed_urls.items())]
+    return Panel(
+        Group(header, vehicles, *lines),
+        title="Mobility · estate shuttles to the bus stop, station scooters",
+    )
+
+
+def _online(online: bool) -> str:
+    return "[green]fix[/]" if online else "[red]no fix[/]"
+
+
+def _position(position: tuple[float, float] | None) -> str:
+    return "–" if position is None else f"{position[0]:.5f}, {position[1]:.5f}"
+
+
+def _minutes(seconds: float | None) -> str:
+    return "–" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def _jst(epoch_s: float) -> datetime:
+    return datetime.fromtimestamp(epoch_s, UTC).astimezone(TOKYO)
+
+
+def _care_panel(homes: list[CareHomeView]) -> Panel:
+    """Per care home: devices answering, measurements today, latest values, alerts."""
+    table = Table(expand=True)
+    for title in ("home", "devices", "today", "BP (mmHg)", "pulse", "SpO2 %", "temp °C"):
+        table.add_column(title, justify="left" if title == "home" else "right")
+    table.add_column("alerts")
+    for home in homes:
+        values = home.last_values
+        systolic, diastolic = values.get("systolic_mmhg"), values.get("diastolic_mmhg")
+        table.add_row(
+            home.site,
+            f"{home.devices_online}/{home.devices}",
+            f"{home.measurements_today:,}",
+            "–" if systolic is None or diastolic is None else f"{systolic:.0f}/{diastolic:.0f}",
+            _vital(values.get("pulse_rate_bpm"), "{:.0f}"),
+            _vital(values.get("spo2_pct"), "{:.0f}"),
+            _vital(values.get("body_temp_c"), "{:.1f}"),
+            f"[red]{len(home.alerts)}[/] · {home.alerts[-1]}" if home.alerts else "[green]none[/]",
+        )
+    return Panel(table, title="Care homes · vitals stored under pseudonyms, alert rules applied")
+
+
+def _vital(value: float | None, form: str) -> str:
+    return "–" if value is None else form.format(value)
 
 
 def _interchange_panel(days: list[InterchangeDayView]) -> Panel:

@@ -19,11 +19,15 @@ def build_report(
     ended_at: float,
     ev_charging: dict[str, Any] | None = None,
     interchange: dict[str, Any] | None = None,
+    care: dict[str, Any] | None = None,
+    mobility: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A JSON-ready report. ``lost_readings`` counts acknowledged readings that were not stored.
 
     ``ev_charging`` is the charging loop's summary, ``interchange`` the quarter's planned
-    interchange on a working day and a day off (see ``hinode.demo.interchange``).
+    interchange on a working day and a day off (see ``hinode.demo.interchange``), ``care``
+    the care homes' stored vitals per pseudonymous subject and their alerts, ``mobility`` the
+    shuttle service (requests served and refused, waits, ride times) and the feed URLs.
     """
     return {
         "started_at": _iso(started_at),
@@ -55,4 +59,6 @@ def build_report(
         ],
         "ev_charging": ev_charging,
         "interchange": interchange,
+        "care": care,
+        "mobility": mobility,
     }

@@ -17,9 +17,11 @@ from rich.live import Live
 from cloud import Collector, CollectorStats, open_state, open_timeseries
 from edge import Agent
 from hinode.broker import EmbeddedBroker
+from hinode.demo.care import CareHome, DemoCare
 from hinode.demo.charging import DemoCharging, Mode, charging_config
 from hinode.demo.dashboard import render
 from hinode.demo.interchange import day_views, quarter_interchange
+from hinode.demo.mobility import DEPOT_GATEWAY, DemoMobility
 from hinode.demo.quarter import QUARTER, SimulatedSite, gateway_config
 from hinode.demo.report import build_report
 from hinode.demo.simulation import INVERTER, site_devices
@@ -78,6 +80,9 @@ class _Demo:
         self.collector: Collector | None = None
         self.charging: DemoCharging | None = None
         self.interchange: list[InterchangeDayView] = []
+        self.care: DemoCare | None = None
+        self.care_agents: list[tuple[CareHome, Agent]] = []
+        self.mobility: DemoMobility | None = None
         self._started = time.monotonic()
         self._rate_mark = (time.monotonic(), 0)
 
@@ -102,7 +107,17 @@ class _Demo:
                         readings_stored=stored.readings if stored else 0,
                     )
                 )
-        published = sum(agent.stats.messages_acked for _, agent in self.agents)
+        agents = self.all_agents()
+        published = sum(agent.stats.messages_acked for agent in agents)
+        # The depot counts a position message's fixes, the collector the values of each fix:
+        # readings published and stored are compared without the vehicles (the mobility part
+        # reports them).
+        counted = [agent for agent in agents if agent.config.gateway != DEPOT_GATEWAY]
+        depot_stored = sum(
+            device.readings
+            for (_, gateway, _), device in stats.devices.items()
+            if gateway == DEPOT_GATEWAY
+        )
         now = time.monotonic()
         mark_time, mark_count = self._rate_mark
         rate = (published - mark_count) / (now - mark_time) if now > mark_time else 0.0
@@ -113,17 +128,26 @@ class _Demo:
             elapsed_s=now - self._started,
             broker=self.broker_url,
             messages_published=published,
-            readings_published=sum(agent.stats.readings_acked for _, agent in self.agents),
-            readings_stored=stats.stored_readings,
+            readings_published=sum(agent.stats.readings_acked for agent in counted),
+            readings_stored=stats.stored_readings - depot_stored,
             duplicates_dropped=stats.duplicates_dropped,
             invalid_messages=stats.invalid,
-            outbox_depth=sum(agent.stats.outbox_depth for _, agent in self.agents),
+            outbox_depth=sum(agent.stats.outbox_depth for agent in agents),
             gaps=stats.gap_list(),
             devices=devices,
             messages_per_s=rate,
             charging=self._charging_view(),
             interchange=self.interchange,
+            care=self.care.views() if self.care is not None else [],
+            mobility=self.mobility.view() if self.mobility is not None else None,
         )
+
+    def all_agents(self) -> list[Agent]:
+        """Every gateway of the demo: the quarter's sites, the care homes, the vehicle depot."""
+        agents = [agent for _, agent in self.agents] + [agent for _, agent in self.care_agents]
+        if self.mobility is not None and self.mobility.agent is not None:
+            agents.append(self.mobility.agent)
+        return agents
 
     def _charging_view(self) -> ChargingView | None:
         charging = self.charging
@@ -216,6 +240,14 @@ async def run(options: DemoOptions) -> dict[str, object]:
                 edge_timeout_s=timing.edge_timeout_s,
             )
             demo.agents.append((site, Agent(config, clock=clock)))
+        demo.care = DemoCare(clock, options.speed)
+        demo.care_agents = await demo.care.open(
+            stack, broker_url=broker_url, protocol=protocol, data_dir=options.data_dir
+        )
+        demo.mobility = DemoMobility(clock, options.speed, options.duration_s)
+        await demo.mobility.open(
+            stack, broker_url=broker_url, protocol=protocol, data_dir=options.data_dir
+        )
         charging_site = next(s for s in QUARTER if s.chargers and s.grid_meter is not None)
         demo.charging = DemoCharging(
             charging_config(charging_site, timing, options.ev_mode),
@@ -226,9 +258,16 @@ async def run(options: DemoOptions) -> dict[str, object]:
         demo.interchange = day_views(interchange)
         first = demo.snapshot()
         logger.info("demo started", extra={"broker": broker_url, "speed": options.speed})
+        logger.info("mobility feeds", extra=demo.mobility.feed_urls)
         async with asyncio.TaskGroup() as tasks:
-            for _, agent in demo.agents:
+            for agent in demo.all_agents():
                 tasks.create_task(agent.run())
+            helpers = [
+                tasks.create_task(demo.care.measure()),
+                tasks.create_task(demo.care.watch(timeseries)),
+                tasks.create_task(demo.mobility.drive()),
+                tasks.create_task(demo.mobility.dispatch(timeseries)),
+            ]
             charging_agent = next(a for s, a in demo.agents if s is charging_site)
             controller = tasks.create_task(
                 demo.charging.run(
@@ -242,9 +281,12 @@ async def run(options: DemoOptions) -> dict[str, object]:
                 await _watch(demo, options)
             finally:
                 controller.cancel()
-                for _, agent in demo.agents:
+                for helper in helpers:
+                    helper.cancel()
+                for agent in demo.all_agents():
                     agent.stop()
         await demo.drain()
+        await asyncio.to_thread(demo.care.refresh, timeseries)
         last = demo.snapshot()
     report = build_report(
         first=first,
@@ -254,6 +296,8 @@ async def run(options: DemoOptions) -> dict[str, object]:
         ended_at=time.time(),
         ev_charging=demo.charging.summary(),
         interchange=interchange,
+        care=demo.care.summary(),
+        mobility=demo.mobility.summary(),
     )
     if options.report is not None:
         options.report.parent.mkdir(parents=True, exist_ok=True)

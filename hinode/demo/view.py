@@ -67,6 +67,61 @@ class InterchangeDayView:
 
 
 @dataclass(frozen=True, slots=True)
+class CareHomeView:
+    """A care recipient's home: its devices, today's measurements and alerts (pseudonyms only)."""
+
+    site: str
+    gateway: str
+    subjects: list[str]
+    devices_online: int
+    devices: int
+    measurements_today: int
+    last_values: dict[str, float] = field(default_factory=dict)
+    alerts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ShuttleView:
+    """A shuttle as the dispatcher sees it from its stored positions."""
+
+    vehicle: str
+    online: bool
+    position: tuple[float, float] | None
+    onboard: int
+    seats: int
+    stops_ahead: int
+    next_stop: str | None
+    next_eta: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScooterView:
+    """A scooter of the fleet: its MDS state, battery and finished trips."""
+
+    vehicle: str
+    online: bool
+    state: str
+    battery_pct: float
+    trips: int
+
+
+@dataclass(frozen=True, slots=True)
+class MobilityView:
+    """The estate shuttles' service and the scooter fleet at one instant."""
+
+    shuttles: list[ShuttleView]
+    scooters: list[ScooterView]
+    requests: int
+    refused: int
+    picked_up: int
+    completed: int
+    mean_wait_s: float | None
+    mean_ride_s: float | None
+    decisions: list[str] = field(default_factory=list)
+    feed_urls: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """The whole demo at one instant of simulated time."""
 
@@ -84,3 +139,5 @@ class Snapshot:
     messages_per_s: float = 0.0
     charging: ChargingView | None = None
     interchange: list[InterchangeDayView] = field(default_factory=list)
+    care: list[CareHomeView] = field(default_factory=list)
+    mobility: MobilityView | None = None

@@ -1,0 +1,504 @@
+"""The demo's vehicles: two estate shuttles and a station scooter fleet, tracked through GNSS.
+
+A depot gateway reads one GNSS receiver per vehicle: ``simulators.vehicles`` moves each vehicle
+and writes its NMEA to a pty pair whose slave side the real edge agent opens as a serial port.
+Positions go out as ``position/{vehicle}`` and the collector stores them. The cloud side reads
+them back from the store: ``ShuttleService`` serves the estate's ride requests to the bus stop
+from the shuttles' stored fixes, and a ``ScooterFleet`` learns trips from the scooters' fixes
+and lock state, served as GBFS 3.0 and MDS 2.0 feeds on a free port.
+
+The shuttles take their routes through their own interface (the simulator follows the
+service's current route directly), as the closed-loop mobility test does.
+"""
+
+import asyncio
+import secrets
+import threading
+import uuid
+import zlib
+from collections import deque
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from random import Random
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from cloud import ReadingQuery, StoredReading, TimeSeriesStore
+from cloud.mobility import (
+    FeedServer,
+    FeedService,
+    Hub,
+    Insertion,
+    RideRequest,
+    ScooterFleet,
+    ScooterType,
+    ShuttleService,
+    ShuttleState,
+    SystemInfo,
+    TravelModel,
+)
+from edge import Agent, GatewayConfig
+from edge.config import BatchingConfig, BrokerConfig, CommandsConfig, GnssDevice, OutboxConfig
+from hinode.demo.quarter import NO_CHARGERS_TIMEOUT_S
+from hinode.demo.view import MobilityView, ScooterView, ShuttleView
+from messages import Clock, VehicleState, now_ms
+from simulators.vehicles import (
+    NmeaPty,
+    RoadGraph,
+    SimulatedVehicle,
+    city_roads,
+    distance_m,
+    encode_epoch,
+    scooter_at,
+    shuttle_at,
+)
+
+_JST = ZoneInfo("Asia/Tokyo")
+DEPOT_SITE = "midorigaoka"
+DEPOT_GATEWAY = "gw-depot"
+#: Shuttles and the road node each starts from.
+SHUTTLES = (("shuttle-1", "estate-gate"), ("shuttle-2", "bus-stop"))
+SHUTTLE_SEATS = 4
+SCOOTERS = (
+    ("scooter-1", "station"),
+    ("scooter-2", "station-north"),
+    ("scooter-3", "station-south"),
+)
+#: Where the commuters take the scooters, in turn.
+SCOOTER_GOALS = ("office-1", "university", "city-hall", "station", "east-1", "station-north")
+#: Where the estate's riders are picked up, in turn, and how many travel together.
+RIDERS = (
+    ("estate-2", 1),
+    ("estate-5", 2),
+    ("estate-1", 1),
+    ("estate-clinic", 1),
+    ("estate-4", 2),
+    ("estate-6", 1),
+)
+#: The dispatcher plans at walking speed along streets 30 % longer than the straight line.
+TRAVEL = TravelModel(speed_kmh=5.0, detour_factor=1.3, dwell_s=20.0)
+#: A rider asks a little ahead, and wants to be at the bus stop within this long.
+BOOKING_AHEAD_S = 120.0
+RIDE_WINDOW_S = 45 * 60.0
+#: Real seconds between two ride requests, and between two scooter trips.
+REQUEST_REAL_S = 3.0
+SCOOTER_TRIP_REAL_S = 4.0
+#: Real seconds between two looks at the store.
+REFRESH_REAL_S = 0.5
+#: Within this distance a vehicle is at its stop.
+AT_STOP_M = 5.0
+DECISIONS_SHOWN = 4
+SCOOTER_TYPE = ScooterType("kickboard-s1", "Hinode kickboard", max_range_m=40_000)
+SYSTEM = SystemInfo(
+    system_id="hinode-demo-scooters",
+    name="Hinode demo scooters",
+    operator="Hinode City Mobility (demo)",
+    feed_contact_email="mobility@hinode.example",
+)
+HUB_NODES = (("station", 12), ("station-north", 8), ("station-south", 8), ("office-1", 8))
+
+
+def epoch_period_s(speed: float) -> float:
+    """Simulated seconds between two receiver epochs: 1 Hz, at most two a real second."""
+    return max(1.0, speed / 2)
+
+
+@dataclass
+class _Vehicle:
+    """A simulated vehicle, its receiver's pty and what the store told the cloud of it."""
+
+    sim: SimulatedVehicle
+    pty: NmeaPty
+    node: str
+    last_ts: int = 0
+    position: tuple[float, float] | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    #: A scooter's trip goal while ridden.
+    goal: str | None = None
+
+
+class DemoMobility:
+    """The depot gateway's vehicles, the shuttle service, the scooter fleet and its feeds."""
+
+    def __init__(self, clock: Clock, speed: float, duration_s: float | None) -> None:
+        self.clock = clock
+        self.speed = speed
+        self.period_s = epoch_period_s(speed)
+        # A handful of rides spread over a short demo; one every few seconds on a long one.
+        spread = None if duration_s is None else duration_s / (len(RIDERS) + 1)
+        self.request_every_s = max(1.0, min(REQUEST_REAL_S, spread or REQUEST_REAL_S)) * speed
+        self.roads: RoadGraph = city_roads()
+        self.agent: Agent | None = None
+        self.shuttles: dict[str, _Vehicle] = {}
+        self.scooters: dict[str, _Vehicle] = {}
+        now = clock.now()
+        self.service = ShuttleService(
+            [ShuttleState(vehicle, self._place(node), SHUTTLE_SEATS) for vehicle, node in SHUTTLES],
+            TRAVEL,
+            now,
+            reoptimise_every_s=max(300.0, 10 * speed),
+        )
+        self.requests: dict[str, RideRequest] = {}
+        self.decisions: deque[str] = deque(maxlen=DECISIONS_SHOWN)
+        self.refusals: list[dict[str, str]] = []
+        self._lock = threading.Lock()
+        self.fleet = ScooterFleet(
+            provider_id=str(uuid.uuid5(uuid.NAMESPACE_DNS, "scooters.demo.hinode.example")),
+            id_secret=secrets.token_bytes(16),
+            types=(SCOOTER_TYPE,),
+            hubs=tuple(
+                Hub(f"hub-{node}", self.roads.nodes[node].name, self._place(node), capacity)
+                for node, capacity in HUB_NODES
+            ),
+        )
+        self.fleet_ids = {
+            vehicle: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{vehicle}.demo.hinode.example"))
+            for vehicle, _ in SCOOTERS
+        }
+        self.feeds = FeedService(self.fleet, SYSTEM, "", ())
+        self.feed_urls: dict[str, str] = {}
+
+    def _place(self, node: str) -> tuple[float, float]:
+        return (self.roads.nodes[node].lat, self.roads.nodes[node].lon)
+
+    async def open(
+        self,
+        stack: AsyncExitStack,
+        *,
+        broker_url: str,
+        protocol: Literal["auto", "v5", "v311"],
+        data_dir: Path,
+    ) -> Agent:
+        """The vehicles' ptys, the depot agent and the feed server; *stack* closes them."""
+        for vehicle, node in SHUTTLES:
+            sim = shuttle_at(self.roads, vehicle, node, capacity=SHUTTLE_SEATS)
+            self.shuttles[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node)
+        at = now_ms(self.clock)
+        for index, (vehicle, node) in enumerate(SCOOTERS):
+            sim = scooter_at(self.roads, vehicle, node)
+            sim.battery_pct = 90.0 - 10 * index
+            self.scooters[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node)
+            self.fleet.deploy(
+                self.fleet_ids[vehicle],
+                f"HN-{index + 1:04d}",
+                SCOOTER_TYPE.vehicle_type_id,
+                self._place(node),
+                sim.battery_pct,
+                at,
+            )
+        server = FeedServer(self.feeds, lambda: now_ms(self.clock), lock=self._lock)
+        self.feeds.base_url = server.url
+        stack.enter_context(server)
+        self.feed_urls = self.feeds.urls()
+        vehicles = {**self.shuttles, **self.scooters}
+
+        def interface(device: GnssDevice) -> "_StateReader":
+            return _StateReader(vehicles[device.id].sim)
+
+        self.agent = Agent(
+            depot_gateway_config(
+                {v: entry.pty.port_name for v, entry in vehicles.items()},
+                broker_url=broker_url,
+                protocol=protocol,
+                data_dir=data_dir,
+                publish_interval_s=self.period_s,
+            ),
+            clock=self.clock,
+            vehicle_state=interface,
+        )
+        return self.agent
+
+    async def drive(self) -> None:
+        """Move every vehicle and write its receiver's NMEA, one epoch a period, until cancelled."""
+        rng = Random(zlib.crc32(DEPOT_GATEWAY.encode()))
+        next_trip = self.clock.now()
+        turn = 0
+        while True:
+            now = self.clock.now()
+            self._follow_routes()
+            if now >= next_trip:
+                self._start_scooter_trip(turn)
+                turn += 1
+                next_trip = now + SCOOTER_TRIP_REAL_S * self.speed
+            self._park_scooters()
+            online = self.agent.stats.device_online if self.agent is not None else {}
+            utc = datetime.fromtimestamp(now, UTC)
+            for vehicle, entry in {**self.shuttles, **self.scooters}.items():
+                # Written once the gateway reads the port: a pty nobody reads fills and blocks.
+                if online.get(vehicle):
+                    entry.pty.write(encode_epoch(entry.sim.receiver_epoch(utc, rng)))
+            await self.clock.sleep(self.period_s)
+            for entry in (*self.shuttles.values(), *self.scooters.values()):
+                entry.sim.step(self.period_s)
+
+    def _follow_routes(self) -> None:
+        """Each shuttle heads for the next stop of its route; at a stop it waits, doors open."""
+        for vehicle, entry in self.shuttles.items():
+            route = self.service.routes[vehicle]
+            entry.sim.occupancy = route.shuttle.load
+            if not route.stops:
+                entry.sim.follow([])
+                entry.sim.door_open = False
+                continue
+            target = route.stops[0].position
+            gap = distance_m(entry.sim.lat, entry.sim.lon, *target)
+            if gap <= AT_STOP_M:
+                entry.sim.follow([])
+                entry.sim.door_open = True
+            else:
+                entry.sim.follow([target])
+                entry.sim.door_open = False
+
+    def _start_scooter_trip(self, turn: int) -> None:
+        """A commuter unlocks a parked scooter and rides it to the next goal."""
+        parked = [e for e in self.scooters.values() if e.goal is None]
+        if not parked:
+            return
+        entry = parked[turn % len(parked)]
+        goal = SCOOTER_GOALS[turn % len(SCOOTER_GOALS)]
+        if goal == entry.node:
+            goal = SCOOTER_GOALS[(turn + 1) % len(SCOOTER_GOALS)]
+        entry.goal = goal
+        entry.sim.locked = False
+        entry.sim.drive_to(self.roads, entry.node, goal)
+
+    def _park_scooters(self) -> None:
+        for entry in self.scooters.values():
+            if entry.goal is not None and not entry.sim.moving:
+                entry.node, entry.goal = entry.goal, None
+                entry.sim.locked = True
+
+    async def dispatch(self, store: TimeSeriesStore) -> None:
+        """Ride requests in, stored positions in, until cancelled."""
+        next_request = self.clock.now()
+        count = 0
+        while True:
+            now = self.clock.now()
+            if now >= next_request:
+                self._request(count, now)
+                count += 1
+                next_request = now + self.request_every_s
+            fresh = await asyncio.to_thread(self._read_positions, store)
+            with self._lock:
+                self._apply(fresh, now)
+            await self.clock.sleep(REFRESH_REAL_S * self.speed)
+
+    def _request(self, count: int, now: float) -> None:
+        node, passengers = RIDERS[count % len(RIDERS)]
+        ride = RideRequest(
+            f"ride-{count + 1:03d}",
+            self._place(node),
+            self._place("bus-stop"),
+            passengers,
+            now + BOOKING_AHEAD_S,
+            now + BOOKING_AHEAD_S + RIDE_WINDOW_S,
+        )
+        self.requests[ride.id] = ride
+        outcome = self.service.request(ride, now)
+        when = datetime.fromtimestamp(now, UTC).astimezone(_JST)
+        if isinstance(outcome, Insertion):
+            self.decisions.append(
+                f"{when:%H:%M:%S} {ride.id} {node}→bus-stop ×{passengers}: {outcome.shuttle}, "
+                f"pickup {_clock_time(outcome.pickup_eta)}, "
+                f"at the stop {_clock_time(outcome.dropoff_eta)}"
+            )
+        else:
+            self.refusals.append({"request": ride.id, "reason": outcome.reason})
+            self.decisions.append(f"{when:%H:%M:%S} {ride.id} refused: {outcome.reason}")
+
+    def _read_positions(
+        self, store: TimeSeriesStore
+    ) -> dict[str, list[tuple[int, dict[str, float]]]]:
+        """Per vehicle, the stored fixes newer than the last one seen, oldest first."""
+        fresh: dict[str, list[tuple[int, dict[str, float]]]] = {}
+        for vehicle, entry in {**self.shuttles, **self.scooters}.items():
+            by_ts: dict[int, dict[str, float]] = {}
+            rows: list[StoredReading] = list(
+                store.query(ReadingQuery(since=entry.last_ts + 1, device=vehicle))
+            )
+            for row in rows:
+                if row.site == DEPOT_SITE and row.kind == "position":
+                    by_ts.setdefault(row.ts, {})[row.quantity] = row.value
+            fresh[vehicle] = sorted(by_ts.items())
+        return fresh
+
+    def _apply(self, fresh: dict[str, list[tuple[int, dict[str, float]]]], now: float) -> None:
+        for vehicle, fixes in fresh.items():
+            entry = self.shuttles.get(vehicle) or self.scooters[vehicle]
+            for ts, values in fixes:
+                entry.last_ts = ts
+                entry.values.update(values)
+                if "lat_deg" not in values or "lon_deg" not in values:
+                    continue
+                position = (values["lat_deg"], values["lon_deg"])
+                entry.position = position
+                if vehicle in self.shuttles:
+                    self.service.position(vehicle, position, ts / 1000)
+                else:
+                    self._scooter_fix(vehicle, entry, ts, position)
+        self.service.tick(now)
+
+    def _scooter_fix(
+        self, vehicle: str, entry: _Vehicle, ts: int, position: tuple[float, float]
+    ) -> None:
+        """The fleet follows the scooter's lock: unlocked starts a trip, locked again ends it."""
+        device = self.fleet_ids[vehicle]
+        state = self.fleet.scooters[device].state
+        locked = entry.values.get("locked", 1.0) >= 0.5
+        battery = entry.values.get("soc_pct", self.fleet.scooters[device].battery_pct)
+        if state == "available" and not locked:
+            self.fleet.start_trip(device, ts)
+        elif state == "on_trip" and locked:
+            self.fleet.end_trip(device, ts, position, battery)
+            return
+        if self.fleet.scooters[device].state == "on_trip":
+            speed = entry.values.get("speed_mps", 0.0)
+            heading = entry.values.get("heading_deg")
+            self.fleet.report(device, ts, position, speed, heading, battery)
+
+    def view(self) -> MobilityView:
+        """Vehicles, assignments and waits, as the live view shows them."""
+        online = self.agent.stats.device_online if self.agent is not None else {}
+        report = self.service.report()
+        shuttles = []
+        for vehicle, entry in self.shuttles.items():
+            route = self.service.routes[vehicle]
+            next_stop = route.stops[0] if route.stops else None
+            shuttles.append(
+                ShuttleView(
+                    vehicle=vehicle,
+                    online=bool(online.get(vehicle)),
+                    position=entry.position,
+                    onboard=route.shuttle.load,
+                    seats=SHUTTLE_SEATS,
+                    stops_ahead=len(route.stops),
+                    next_stop=(
+                        None if next_stop is None else f"{next_stop.action} {next_stop.request}"
+                    ),
+                    next_eta=route.timing.service[0] if next_stop is not None else None,
+                )
+            )
+        with self._lock:
+            scooters = [
+                ScooterView(
+                    vehicle=vehicle,
+                    online=bool(online.get(vehicle)),
+                    state=self.fleet.scooters[self.fleet_ids[vehicle]].state,
+                    battery_pct=self.fleet.scooters[self.fleet_ids[vehicle]].battery_pct,
+                    trips=self.fleet.scooters[self.fleet_ids[vehicle]].trips_completed,
+                )
+                for vehicle in self.scooters
+            ]
+        return MobilityView(
+            shuttles=shuttles,
+            scooters=scooters,
+            requests=len(self.requests),
+            refused=report.refused,
+            picked_up=sum(1 for r in report.rides if r.pickup_at is not None),
+            completed=len(report.completed),
+            mean_wait_s=report.mean_wait_s(),
+            mean_ride_s=report.mean_ride_s(),
+            decisions=list(self.decisions),
+            feed_urls=dict(self.feed_urls),
+        )
+
+    def summary(self) -> dict[str, object]:
+        """The report's ``mobility`` section."""
+        report = self.service.report()
+        wait, ride = report.mean_wait_s(), report.mean_ride_s()
+        with self._lock:
+            trips = len(self.fleet.trips)
+            scooter_states = {
+                vehicle: self.fleet.scooters[device].state
+                for vehicle, device in self.fleet_ids.items()
+            }
+        return {
+            "site": DEPOT_SITE,
+            "gateway": DEPOT_GATEWAY,
+            "requests": len(self.requests),
+            "served": len(report.rides),
+            "refused": report.refused,
+            "refusals": self.refusals,
+            "picked_up": sum(1 for r in report.rides if r.pickup_at is not None),
+            "completed": len(report.completed),
+            "mean_wait_s": None if wait is None else round(wait, 1),
+            "mean_ride_s": None if ride is None else round(ride, 1),
+            "late": list(report.late(self.requests)),
+            "rides": [
+                {
+                    "request": r.request,
+                    "promised_pickup": _iso(r.promised_pickup),
+                    "promised_dropoff": _iso(r.promised_dropoff),
+                    "picked_up_at": _iso(r.pickup_at),
+                    "dropped_off_at": _iso(r.dropoff_at),
+                }
+                for r in report.rides
+            ],
+            "shuttles": {
+                vehicle: {
+                    "last_position": entry.position,
+                    "stops_ahead": len(self.service.routes[vehicle].stops),
+                    "next_eta": _iso(
+                        self.service.routes[vehicle].timing.service[0]
+                        if self.service.routes[vehicle].stops
+                        else None
+                    ),
+                }
+                for vehicle, entry in self.shuttles.items()
+            },
+            "scooters": scooter_states,
+            "scooter_trips": trips,
+            "feed_urls": self.feed_urls,
+        }
+
+
+class _StateReader:
+    """The vehicle's own controller, as the gateway reads it beside the receiver."""
+
+    def __init__(self, vehicle: SimulatedVehicle) -> None:
+        self._vehicle = vehicle
+
+    def __call__(self) -> VehicleState | None:
+        return VehicleState.model_validate(self._vehicle.interface_state())
+
+
+def _clock_time(epoch_s: float) -> str:
+    return f"{datetime.fromtimestamp(epoch_s, UTC).astimezone(_JST):%H:%M}"
+
+
+def _iso(epoch_s: float | None) -> str | None:
+    if epoch_s is None:
+        return None
+    return datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="seconds")
+
+
+def depot_gateway_config(
+    serial_ports: dict[str, str],
+    *,
+    broker_url: str,
+    protocol: Literal["auto", "v5", "v311"],
+    data_dir: Path,
+    publish_interval_s: float,
+) -> GatewayConfig:
+    """The depot gateway's config: one GNSS receiver per vehicle, on its serial port."""
+    return GatewayConfig(
+        site=DEPOT_SITE,
+        gateway=DEPOT_GATEWAY,
+        broker=BrokerConfig(url=broker_url, protocol=protocol),
+        outbox=OutboxConfig(path=data_dir / f"outbox-{DEPOT_GATEWAY}.sqlite"),
+        batching=BatchingConfig(max_age_s=0, max_readings=500),
+        commands=CommandsConfig(heartbeat_timeout_s=NO_CHARGERS_TIMEOUT_S),
+        devices=[
+            GnssDevice(
+                kind="gnss",
+                id=vehicle,
+                profile="nmea",
+                serial=port,
+                vehicle="shuttle" if vehicle.startswith("shuttle") else "scooter",
+                publish_interval_s=publish_interval_s,
+            )
+            for vehicle, port in serial_ports.items()
+        ],
+    )
