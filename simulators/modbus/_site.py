@@ -118,3 +118,39 @@ class SiteDemand:
             reactive = end_power * math.sqrt(1.0 - power_factor * power_factor) / power_factor
         self.counters.integrate(self._last_power_w, end_power, reactive, end - start)
         self._last_power_w = end_power
+
+
+class MeteredSite:
+    """Mixin of the meter models: the site they measure, its physics and its forecast.
+
+    Put it before the register-map base class, whose ``time`` and ``max_step_s`` it uses.
+    """
+
+    site: SiteDemand
+    time: float
+    max_step_s: float
+
+    def _measure_site(
+        self,
+        *,
+        load: str,
+        phases: int,
+        seed: int,
+        peak_w: float | None,
+        behind_the_meter: Sequence[SimulatedDevice],
+    ) -> None:
+        self.site = SiteDemand(
+            load=load,
+            phases=phases,
+            seed=seed,
+            start=self.time,
+            peak_w=peak_w,
+            behind=behind_the_meter,
+        )
+        self.max_step_s = self.site.step_s or self.max_step_s
+
+    def _advance(self, start: float, end: float) -> None:
+        self.site.advance(start, end)
+
+    def forecast_power_w(self, t: float) -> float:
+        return self.site.curve.power_w(t)

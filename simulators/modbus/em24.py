@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from simulators.modbus._device import PHASES, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
-from simulators.modbus._site import SiteDemand
+from simulators.modbus._site import MeteredSite
 
 IDENTIFICATION_CODE = 1648  # EM24DINAV23XE1X
 APPLICATION_H = 7
@@ -72,7 +72,7 @@ BLOCKS = tuple(
 _WRITABLE = {PHASE_CONFIG.address: range(5), APPLICATION.address: range(8)}
 
 
-class Em24(SimulatedDevice):
+class Em24(MeteredSite, SimulatedDevice):
     """The meter at a three-phase site's connection point."""
 
     model = "em24"
@@ -87,22 +87,10 @@ class Em24(SimulatedDevice):
         behind_the_meter: Sequence[SimulatedDevice] = (),
     ) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.site = SiteDemand(
-            load=load,
-            phases=3,
-            seed=seed,
-            start=self.time,
-            peak_w=peak_w,
-            behind=behind_the_meter,
+        self._measure_site(
+            load=load, phases=3, seed=seed, peak_w=peak_w, behind_the_meter=behind_the_meter
         )
-        self.max_step_s = self.site.step_s or self.max_step_s
         self._settings = {PHASE_CONFIG.address: 0, APPLICATION.address: APPLICATION_H}
-
-    def _advance(self, start: float, end: float) -> None:
-        self.site.advance(start, end)
-
-    def forecast_power_w(self, t: float) -> float:
-        return self.site.curve.power_w(t)
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         if address == IDENTIFICATION_ADDRESS and count == 1:

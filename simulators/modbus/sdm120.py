@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from simulators.modbus._device import SimulatedDevice
 from simulators.modbus._registers import Point, Table
-from simulators.modbus._site import SiteDemand
+from simulators.modbus._site import MeteredSite
 
 
 def _f32(address: int, scale: float = 1.0) -> Point:
@@ -35,7 +35,7 @@ NODE_ADDRESS = Point(Table.HOLDING, 0x0014, "f32")
 BLOCKS = ((Table.INPUT, 0x0000, 0x0160), (Table.HOLDING, 0x0000, 0x0020))
 
 
-class Sdm120(SimulatedDevice):
+class Sdm120(MeteredSite, SimulatedDevice):
     """The meter of a single-phase circuit (a home, or one sub-circuit of a site)."""
 
     model = "sdm120"
@@ -50,21 +50,9 @@ class Sdm120(SimulatedDevice):
         behind_the_meter: Sequence[SimulatedDevice] = (),
     ) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.site = SiteDemand(
-            load=load,
-            phases=1,
-            seed=seed,
-            start=self.time,
-            peak_w=peak_w,
-            behind=behind_the_meter,
+        self._measure_site(
+            load=load, phases=1, seed=seed, peak_w=peak_w, behind_the_meter=behind_the_meter
         )
-        self.max_step_s = self.site.step_s or self.max_step_s
-
-    def _advance(self, start: float, end: float) -> None:
-        self.site.advance(start, end)
-
-    def forecast_power_w(self, t: float) -> float:
-        return self.site.curve.power_w(t)
 
     def _render(self, t: float) -> None:
         snapshot = self.site.snapshot(t)

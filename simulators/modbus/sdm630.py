@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 from simulators.modbus._device import PHASES, SimulatedDevice
 from simulators.modbus._registers import Point, Table
-from simulators.modbus._site import SiteDemand
+from simulators.modbus._site import MeteredSite
 
 
 def _f32(address: int, scale: float = 1.0) -> Point:
@@ -56,7 +56,7 @@ BLOCKS = (
 )
 
 
-class Sdm630(SimulatedDevice):
+class Sdm630(MeteredSite, SimulatedDevice):
     """The meter at a three-phase site's connection point."""
 
     model = "sdm630"
@@ -71,21 +71,9 @@ class Sdm630(SimulatedDevice):
         behind_the_meter: Sequence[SimulatedDevice] = (),
     ) -> None:
         super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.site = SiteDemand(
-            load=load,
-            phases=3,
-            seed=seed,
-            start=self.time,
-            peak_w=peak_w,
-            behind=behind_the_meter,
+        self._measure_site(
+            load=load, phases=3, seed=seed, peak_w=peak_w, behind_the_meter=behind_the_meter
         )
-        self.max_step_s = self.site.step_s or self.max_step_s
-
-    def _advance(self, start: float, end: float) -> None:
-        self.site.advance(start, end)
-
-    def forecast_power_w(self, t: float) -> float:
-        return self.site.curve.power_w(t)
 
     def _render(self, t: float) -> None:
         snapshot = self.site.snapshot(t)

@@ -9,7 +9,7 @@ Positive W is power drawn by the site (import).
 from collections.abc import Callable, Sequence
 
 from simulators.modbus._device import PHASES, SimulatedDevice
-from simulators.modbus._site import SiteDemand
+from simulators.modbus._site import MeteredSite
 from simulators.modbus._sunspec import SunSpecDevice, SunSpecMap
 
 COMMON, METER = 1, 203
@@ -29,7 +29,7 @@ LAYOUT = SunSpecMap((COMMON, METER))
 _SUFFIX = ("phA", "phB", "phC")
 
 
-class SunSpecMeter(SunSpecDevice):
+class SunSpecMeter(MeteredSite, SunSpecDevice):
     """The SunSpec meter at a site's connection point."""
 
     model = "sunspec_meter"
@@ -44,21 +44,9 @@ class SunSpecMeter(SunSpecDevice):
         behind_the_meter: Sequence[SimulatedDevice] = (),
     ) -> None:
         super().__init__(now=now, seed=seed, layout=LAYOUT, scale_factors=SCALE_FACTORS)
-        self.site = SiteDemand(
-            load=load,
-            phases=3,
-            seed=seed,
-            start=self.time,
-            peak_w=peak_w,
-            behind=behind_the_meter,
+        self._measure_site(
+            load=load, phases=3, seed=seed, peak_w=peak_w, behind_the_meter=behind_the_meter
         )
-        self.max_step_s = self.site.step_s or self.max_step_s
-
-    def _advance(self, start: float, end: float) -> None:
-        self.site.advance(start, end)
-
-    def forecast_power_w(self, t: float) -> float:
-        return self.site.curve.power_w(t)
 
     def _render(self, t: float) -> None:
         self.show_string(COMMON, "Mn", "Hinode")
