@@ -10,6 +10,7 @@ import typer
 
 from hinode import logs
 from hinode.commands._errors import fail
+from hinode.demo.dashboard import VIEWS
 from hinode.demo.interchange import summary_lines
 from hinode.demo.runner import DemoOptions, run
 from messages import ConfigError, HinodeError
@@ -74,6 +75,13 @@ def run_demo(
             "(default: SQLite under --data-dir)."
         ),
     ] = None,
+    view: Annotated[
+        str,
+        typer.Option(
+            help="What the live view shows below its header: all, energy (devices, EV "
+            "charging, interchange), care or mobility."
+        ),
+    ] = "all",
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "warning",
 ) -> None:
     """Run a simulated city quarter: devices, edge agents, broker, collector and store.
@@ -90,6 +98,8 @@ def run_demo(
         fail(f"--broker: expected mqtt://host:port or mqtts://host:port, got {broker!r}")
     if ev_mode not in ("pv", "minpv", "now"):
         fail(f"--ev-mode: expected pv, minpv or now, got {ev_mode!r}")
+    if view not in VIEWS:
+        fail(f"--view: expected {', '.join(VIEWS)}, got {view!r}")
     logs.configure(level=log_level)
     options = DemoOptions(
         duration_s=duration,
@@ -102,6 +112,7 @@ def run_demo(
         ev_mode="pv" if ev_mode == "pv" else "minpv" if ev_mode == "minpv" else "now",
         store_url=store,
         state_url=state,
+        view=VIEWS[view],
     )
     try:
         with contextlib.suppress(KeyboardInterrupt):

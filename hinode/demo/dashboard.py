@@ -1,6 +1,7 @@
 """The live terminal view of the demo (rich)."""
 
 from datetime import UTC, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from rich.console import Group
@@ -24,8 +25,13 @@ SHOWN_QUANTITIES = (
 )
 
 
-def render(snapshot: Snapshot) -> Group:
-    """Build the renderable for one snapshot."""
+#: What the live view can show below its header: everything, or one area of the quarter.
+View = Literal["all", "energy", "care", "mobility"]
+VIEWS: dict[str, View] = {"all": "all", "energy": "energy", "care": "care", "mobility": "mobility"}
+
+
+def render(snapshot: Snapshot, view: View = "all") -> Group:
+    """Build the renderable for one snapshot: the header, then the areas *view* asks for."""
     when = datetime.fromtimestamp(snapshot.sim_time, UTC).astimezone(TOKYO)
     header = Table.grid(padding=(0, 3))
     header.add_row(
@@ -63,14 +69,16 @@ def render(snapshot: Snapshot) -> Group:
             *cells,
             f"{device.readings_stored:,}",
         )
-    parts: list[Panel | Table] = [Panel(header, title="Hinode demo"), devices]
-    if snapshot.charging is not None:
-        parts.append(_charging_panel(snapshot.charging))
-    if snapshot.interchange:
-        parts.append(_interchange_panel(snapshot.interchange))
-    if snapshot.care:
+    parts: list[Panel | Table] = [Panel(header, title="Hinode demo")]
+    if view in ("all", "energy"):
+        parts.append(devices)
+        if snapshot.charging is not None:
+            parts.append(_charging_panel(snapshot.charging))
+        if snapshot.interchange:
+            parts.append(_interchange_panel(snapshot.interchange))
+    if snapshot.care and view in ("all", "care"):
         parts.append(_care_panel(snapshot.care))
-    if snapshot.mobility is not None:
+    if snapshot.mobility is not None and view in ("all", "mobility"):
         parts.append(_mobility_panel(snapshot.mobility))
     return Group(*parts)
 
@@ -100,9 +108,9 @@ def _mobility_panel(mobility: MobilityView) -> Panel:
         vehicles.add_row(
             scooter.vehicle,
             _online(scooter.online),
-            "",
+            _position(scooter.position),
             f"{scooter.state}, {scooter.battery_pct:.0f} %",
-            f"{scooter.trips} trips",
+            f"trips done {scooter.trips}",
             "",
         )
     lines = [*mobility.decisions, *(f"{n}: {url}" for n, url in mobility.feed_urls.items())]

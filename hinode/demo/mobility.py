@@ -87,6 +87,8 @@ REQUEST_REAL_S = 3.0
 SCOOTER_TRIP_REAL_S = 4.0
 #: Real seconds between two looks at the store.
 REFRESH_REAL_S = 0.5
+#: How long one batch re-optimisation of the few demo rides may search.
+BATCH_BUDGET_S = 0.5
 #: Within this distance a vehicle is at its stop.
 AT_STOP_M = 5.0
 DECISIONS_SHOWN = 4
@@ -139,6 +141,7 @@ class DemoMobility:
             TRAVEL,
             now,
             reoptimise_every_s=max(300.0, 10 * speed),
+            batch_budget_s=BATCH_BUDGET_S,
         )
         self.requests: dict[str, RideRequest] = {}
         self.decisions: deque[str] = deque(maxlen=DECISIONS_SHOWN)
@@ -282,7 +285,10 @@ class DemoMobility:
                 next_request = now + self.request_every_s
             fresh = await asyncio.to_thread(self._read_positions, store)
             with self._lock:
-                self._apply(fresh, now)
+                self._apply(fresh)
+            # The batch re-optimisation may search for up to its budget: off the event loop,
+            # where the agents run. Its new plan replaces the old one in one assignment.
+            await asyncio.to_thread(self.service.tick, now)
             await self.clock.sleep(REFRESH_REAL_S * self.speed)
 
     def _request(self, count: int, now: float) -> None:
@@ -324,7 +330,7 @@ class DemoMobility:
             fresh[vehicle] = sorted(by_ts.items())
         return fresh
 
-    def _apply(self, fresh: dict[str, list[tuple[int, dict[str, float]]]], now: float) -> None:
+    def _apply(self, fresh: dict[str, list[tuple[int, dict[str, float]]]]) -> None:
         for vehicle, fixes in fresh.items():
             entry = self.shuttles.get(vehicle) or self.scooters[vehicle]
             for ts, values in fixes:
@@ -338,7 +344,6 @@ class DemoMobility:
                     self.service.position(vehicle, position, ts / 1000)
                 else:
                     self._scooter_fix(vehicle, entry, ts, position)
-        self.service.tick(now)
 
     def _scooter_fix(
         self, vehicle: str, entry: _Vehicle, ts: int, position: tuple[float, float]
@@ -385,6 +390,7 @@ class DemoMobility:
                 ScooterView(
                     vehicle=vehicle,
                     online=bool(online.get(vehicle)),
+                    position=self.scooters[vehicle].position,
                     state=self.fleet.scooters[self.fleet_ids[vehicle]].state,
                     battery_pct=self.fleet.scooters[self.fleet_ids[vehicle]].battery_pct,
                     trips=self.fleet.scooters[self.fleet_ids[vehicle]].trips_completed,

@@ -19,7 +19,7 @@ from edge import Agent
 from hinode.broker import EmbeddedBroker
 from hinode.demo.care import CareHome, DemoCare
 from hinode.demo.charging import DemoCharging, Mode, charging_config
-from hinode.demo.dashboard import render
+from hinode.demo.dashboard import View, render
 from hinode.demo.interchange import day_views, quarter_interchange
 from hinode.demo.mobility import DEPOT_GATEWAY, DemoMobility
 from hinode.demo.quarter import QUARTER, SimulatedSite, gateway_config
@@ -53,6 +53,8 @@ class DemoOptions:
     #: Time-series and state stores (None: SQLite files under the data dir).
     store_url: str | None = None
     state_url: str | None = None
+    #: Which areas the live view shows below its header.
+    view: View = "all"
 
 
 @asynccontextmanager
@@ -326,8 +328,9 @@ async def _watch(demo: _Demo, options: DemoOptions) -> None:
         else:
             await asyncio.sleep(deadline - time.monotonic())
         return
-    with Live(render(demo.snapshot()), console=Console(), refresh_per_second=4) as live:
+    view = options.view
+    with Live(render(demo.snapshot(), view), console=Console(), refresh_per_second=4) as live:
         while deadline is None or time.monotonic() < deadline:
             step = REFRESH_S if deadline is None else min(REFRESH_S, deadline - time.monotonic())
             await asyncio.sleep(max(step, 0.0))
-            live.update(render(demo.snapshot()))
+            live.update(render(demo.snapshot(), view))

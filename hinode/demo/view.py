@@ -100,6 +100,7 @@ class ScooterView:
 
     vehicle: str
     online: bool
+    position: tuple[float, float] | None
     state: str
     battery_pct: float
     trips: int
