@@ -193,28 +193,59 @@ class Setpoint(_Model):
 
 CommandId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
 
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+#: Stops one route command may carry: a shuttle's plan for the next hour or two, not a timetable.
+MAX_ROUTE_STOPS = 200
+
+
+class RouteStop(_Model):
+    """One stop of a shuttle's route: pick up or drop off the rider of *request* at *position*."""
+
+    request: CommandId
+    action: Literal["pickup", "dropoff"]
+    position: tuple[
+        Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]
+    ]
+    eta: EpochMs
+
+
+class Route(_Model):
+    """The stops still ahead of a shuttle, in the order to serve them (empty: stand by)."""
+
+    stops: Annotated[list[RouteStop], Field(max_length=MAX_ROUTE_STOPS)]
+
 
 class CmdPayload(Envelope):
     """A command from the cloud.
 
     ``gateway`` names the target gateway; ``boot_id`` and ``seq`` belong to the sender.
 
-    A heartbeat carries no target: it only proves that the cloud is alive.
+    A heartbeat carries no target: it only proves that the cloud is alive. A route command
+    hands a shuttle the stops ahead of it (it replaces the route the shuttle had).
     """
 
     schema_: Literal["hinode.cmd/1"] = Field(default="hinode.cmd/1", alias="schema")
     id: CommandId
-    kind: Literal["setpoint", "heartbeat"] = "setpoint"
+    kind: Literal["setpoint", "heartbeat", "route"] = "setpoint"
     expires_at: EpochMs
     target: Setpoint | None = None
+    #: Left out of the JSON when absent: gateways that predate route commands forbid the key.
+    route: Route | None = Field(default=None, exclude_if=lambda route: route is None)
 
     @model_validator(mode="after")
-    def _target_matches_kind(self) -> Self:
+    def _body_matches_kind(self) -> Self:
         if self.kind == "setpoint" and self.target is None:
             msg = "a setpoint command needs a target"
             raise ValueError(msg)
-        if self.kind == "heartbeat" and self.target is not None:
-            msg = "a heartbeat takes no target"
+        if self.kind != "setpoint" and self.target is not None:
+            msg = f"a {self.kind} command takes no target"
+            raise ValueError(msg)
+        if self.kind == "route" and self.route is None:
+            msg = "a route command needs a route"
+            raise ValueError(msg)
+        if self.kind != "route" and self.route is not None:
+            msg = f"a {self.kind} command takes no route"
             raise ValueError(msg)
         return self
 
