@@ -33,6 +33,7 @@ from cloud.energy._ev_dispatch import (
     dispatch_document,
 )
 from cloud.energy._ev_input import Charger, DispatchRequest, PreviousSetpoint, Vehicle
+from cloud.energy._ledger_store import LEDGER_TABLE, SqlLedger
 from cloud.energy._plan_input import Battery, PlanRequest, Prices, Site
 from cloud.energy._plan_report import plan_document, plan_totals, site_costs_yen
 from cloud.energy._planner import InterchangePlan, plan_interchange
@@ -64,6 +65,7 @@ __all__ = [
     "DEFAULT_MAX_GAP_S",
     "DEFAULT_RETAILER",
     "JST",
+    "LEDGER_TABLE",
     "MIN_CURRENT_A",
     "SLOT",
     "SLOTS_PER_DAY",
@@ -99,6 +101,7 @@ __all__ = [
     "SiteSlotRecord",
     "SlotEnergy",
     "SlotTransfers",
+    "SqlLedger",
     "TransferRule",
     "Vehicle",
     "apportion",

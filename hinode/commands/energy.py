@@ -7,16 +7,17 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, TypeVar, cast
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from cloud import open_timeseries
+from cloud import open_timeseries, state_url
 from cloud.energy import (
     JST,
+    LEDGER_TABLE,
     ChargingController,
     DispatchRequest,
     FactorChoice,
@@ -24,6 +25,7 @@ from cloud.energy import (
     ReportFormat,
     SiteSlotRecord,
     SlotEnergy,
+    SqlLedger,
     day_slots,
     describe_validation_error,
     dispatch_chargers,
@@ -48,7 +50,6 @@ app = typer.Typer(no_args_is_help=True)
 
 Model = TypeVar("Model", bound=BaseModel)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-LEDGER_FILE = "energy-ledger.jsonl"
 #: Registers are read this far beyond a period so that its first and last boundary can be
 #: interpolated between a reading before and one after.
 _MARGIN_MS = 3_600_000
@@ -217,7 +218,14 @@ def settle(
     ] = None,
     ledger_file: Annotated[
         Path | None,
-        typer.Option("--ledger", help=f"Ledger file (default: DATA_DIR/{LEDGER_FILE})."),
+        typer.Option("--ledger", help="Keep the ledger in this JSON-lines file instead."),
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state",
+            help="State store URL holding the ledger table (default: DATA_DIR/state.sqlite).",
+        ),
     ] = None,
     meters: Annotated[
         list[str] | None, typer.Option("--meter", help="SITE=DEVICE: a site's grid meter.")
@@ -226,30 +234,50 @@ def settle(
 ) -> None:
     """Settle a day's interchange per 30-minute slot from the grid meters' energy registers.
 
-    Running it again after late data arrived appends correction entries; nothing is rewritten.
+    The ledger goes to the state store's ``energy_ledger`` table (where Grafana reads it), or
+    to a JSON-lines file with ``--ledger``. Running it again after late data arrived appends
+    correction entries; nothing is rewritten.
     """
     day = _parse_date(day_text)
-    if ledger_file is None:
-        if data_dir is None:
-            fail("--ledger: needed when there is no --data-dir")
-        ledger_file = data_dir / LEDGER_FILE
+    if ledger_file is not None and state is not None:
+        fail("--ledger and --state: give one place for the ledger")
+    if ledger_file is None and state is None and data_dir is None:
+        fail("--ledger, --state or --data-dir: say where the ledger is")
     _, bounds = day_slots(day)
     source = _register_source(
         input_file, data_dir, bounds[0] - _MARGIN_MS, bounds[-1] + _MARGIN_MS, meters or []
     )
-    ledger = JsonlLedger(ledger_file)
+    ledger: JsonlLedger | SqlLedger
     try:
-        recorded = ledger.entries()
+        if ledger_file is not None:
+            ledger = JsonlLedger(ledger_file)
+        else:
+            url = state_url(state if state is not None else cast("Path", data_dir))
+            if url.startswith("sqlite:///"):
+                Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            ledger = SqlLedger(url)
     except ConfigError as exc:
         fail(str(exc))
-    result = settle_day(
-        source,
-        day,
-        recorded,
-        price_yen_per_kwh=price,
-        recorded_at=datetime.fromtimestamp(WallClock().now(), JST),
-    )
-    ledger.append(result.entries)
+    except HinodeError as exc:
+        fail(str(exc), code=1)
+    try:
+        recorded = ledger.entries()
+        result = settle_day(
+            source,
+            day,
+            recorded,
+            price_yen_per_kwh=price,
+            recorded_at=datetime.fromtimestamp(WallClock().now(), JST),
+        )
+        ledger.append(result.entries)
+    except ConfigError as exc:
+        fail(str(exc))
+    except HinodeError as exc:
+        fail(str(exc), code=1)
+    finally:
+        if isinstance(ledger, SqlLedger):
+            ledger.close()
+    where = ledger.path if isinstance(ledger, JsonlLedger) else f"{ledger.url} ({LEDGER_TABLE})"
     if as_json:
         _print_json(
             {
@@ -281,7 +309,7 @@ def settle(
     console = Console()
     console.print(table)
     console.print(
-        f"{len(result.entries)} entries appended to {ledger_file} ({corrections} corrections); "
+        f"{len(result.entries)} entries appended to {where} ({corrections} corrections); "
         f"{len(result.missing)} site slots waiting for data"
     )
 
@@ -372,6 +400,17 @@ def _stored_records(
     return records
 
 
+def _ledger_entries(ledger_file: Path | None, data_dir: Path) -> list[LedgerEntry]:
+    """The ledger ``settle`` wrote: the JSON-lines file, or the data directory's state store."""
+    if ledger_file is not None:
+        return JsonlLedger(ledger_file).entries()
+    ledger = SqlLedger(state_url(data_dir))
+    try:
+        return ledger.entries()
+    finally:
+        ledger.close()
+
+
 @app.command("report")
 def report(
     *,
@@ -389,7 +428,9 @@ def report(
     ] = None,
     ledger_file: Annotated[
         Path | None,
-        typer.Option("--ledger", help=f"Ledger file (default: DATA_DIR/{LEDGER_FILE})."),
+        typer.Option(
+            "--ledger", help="Ledger JSON-lines file (default: the ledger table of DATA_DIR)."
+        ),
     ] = None,
     meters: Annotated[
         list[str] | None, typer.Option("--meter", help="SITE=DEVICE: a site's grid meter.")
@@ -431,7 +472,7 @@ def report(
             meters or [],
         )
         assert isinstance(store, StoredRegisters)
-        ledger = JsonlLedger(ledger_file or data_dir / LEDGER_FILE).entries()
+        ledger = _ledger_entries(ledger_file, data_dir)
         days = [
             date.fromordinal(ordinal)
             for ordinal in range(first.date().toordinal(), following.date().toordinal())
