@@ -10,7 +10,7 @@ from importlib import metadata
 
 from edge.batching import Batcher
 from edge.ble import BleTransport
-from edge.commands import CommandHandler, Result
+from edge.commands import CommandHandler, Result, VehicleRoutes, Vehicles
 from edge.config import GatewayConfig
 from edge.devices import (
     BleDevices,
@@ -86,9 +86,11 @@ class Agent:
         outbox_synchronous: str = "FULL",
         ble_transport: BleTransport | None = None,
         vehicle_state: VehicleStateSource | None = None,
+        vehicle_routes: VehicleRoutes | None = None,
     ) -> None:
         """*ble_transport*: the Bluetooth adapter (bleak on the platform's stack by default);
-        *vehicle_state*: the vehicles' own interfaces, if the gateway can read them."""
+        *vehicle_state*: the vehicles' own interfaces, if the gateway can read them;
+        *vehicle_routes*: how to hand a shuttle its route, if the gateway can."""
         self.config = config
         self.clock = clock
         self.boot_id = secrets.token_hex(8)
@@ -98,6 +100,7 @@ class Agent:
         self._connector = connector
         self._ble_transport = ble_transport
         self._vehicle_state = vehicle_state
+        self._vehicle_routes = vehicle_routes
         self._synchronous = outbox_synchronous
         self._stop = asyncio.Event()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
@@ -149,6 +152,7 @@ class Agent:
                 heartbeat_timeout_s=config.commands.heartbeat_timeout_s,
                 on_result=self._publish_result,
                 on_event=self._publish_event,
+                vehicles=Vehicles.of(config, self._vehicle_routes),
             )
             self._commands = commands
             uplink = Uplink(

@@ -1,7 +1,7 @@
 """What to do with a command: reject it, or the value to write (pure; time is passed in)."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from edge.devices import PointLimits
@@ -99,3 +99,26 @@ class Watchdog:
 
     def deadline_ms(self) -> int:
         return self.last_ms + self.timeout_ms
+
+
+def decide_route(
+    command: CmdPayload,
+    *,
+    device: str,
+    now_ms: int,
+    vehicles: Mapping[str, str | None],
+    interfaces: Collection[str],
+) -> Decision:
+    """Check a route command: *vehicles* maps each GNSS device to what it rides on,
+    *interfaces* names the vehicles whose own interface can take a route."""
+    if command.expires_at <= now_ms:
+        return reject(f"expired {now_ms - command.expires_at} ms ago")
+    if device not in vehicles:
+        return reject(f"unknown vehicle {device!r}")
+    if vehicles[device] != "shuttle":
+        return reject(f"{device!r} is not a shuttle (a {vehicles[device] or 'vehicle'})")
+    if command.route is None:
+        return reject("no route")
+    if device not in interfaces:
+        return reject(f"no interface to hand {device!r} a route")
+    return Decision(accepted=True)

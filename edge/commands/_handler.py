@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from edge.commands._decide import Watchdog, decide
+from edge.commands._decide import Watchdog, decide, decide_route
+from edge.commands._routes import NO_VEHICLES, Vehicles
 from edge.devices import DeviceDriver, PointLimits
 from messages import Clock, CmdPayload, ContractError, Event, HinodeError, decode, now_ms
 from messages.models import CmdResultPayload
@@ -62,8 +63,11 @@ class CommandHandler:
         heartbeat_timeout_s: float,
         on_result: ResultSink,
         on_event: EventSink,
+        vehicles: Vehicles = NO_VEHICLES,
     ) -> None:
+        """*vehicles*: the GNSS vehicles, for route commands."""
         self._gateway = gateway
+        self._vehicles = vehicles
         self._drivers = drivers
         self._clock = clock
         self._on_result = on_result
@@ -114,6 +118,9 @@ class CommandHandler:
                 await self._cleared(now)
         if command.kind == "heartbeat":
             return
+        if command.kind == "route":
+            await self._route(command, device, now)
+            return
         decision = decide(command, device=device, now_ms=now, devices=self._points())
         if not decision.accepted or decision.value is None or command.target is None:
             self.counters.rejected += 1
@@ -138,6 +145,31 @@ class CommandHandler:
         self.counters.applied += 1
         applied = read_back if read_back is not None else value
         await self._on_result(Result(device, command.id, "applied", decision.reason, applied))
+
+    async def _route(self, command: CmdPayload, device: str, now: int) -> None:
+        vehicles = self._vehicles
+        decision = decide_route(
+            command, device=device, now_ms=now, vehicles=vehicles.kinds, interfaces=vehicles.takers
+        )
+        context = {"command_id": command.id, "device": device, "reason": decision.reason}
+        if not decision.accepted or command.route is None:
+            self.counters.rejected += 1
+            log.info("route rejected", extra=context)
+            await self._on_result(Result(device, command.id, "rejected", decision.reason))
+            return
+        await self._on_result(Result(device, command.id, "accepted"))
+        try:
+            async with asyncio.timeout(_WRITE_TIMEOUT_S):
+                await vehicles.takers[device](command.route)
+        except (HinodeError, TimeoutError) as exc:
+            self.counters.failed += 1
+            reason = str(exc) or "the vehicle did not answer in time"
+            log.warning("route failed", extra={**context, "reason": reason})
+            await self._on_result(Result(device, command.id, "failed", reason))
+            return
+        self.counters.applied += 1
+        stops = len(command.route.stops)
+        await self._on_result(Result(device, command.id, "applied", f"{stops} stops ahead"))
 
     def _repeated(self, device: str, command_id: str) -> bool:
         key = (device, command_id)
