@@ -9,6 +9,7 @@ names, and device addresses stay inside the gateway.
 """
 
 import asyncio
+import logging
 import os
 import random
 import secrets
@@ -34,7 +35,7 @@ from edge.config import (
 )
 from hinode.demo.quarter import NO_CHARGERS_TIMEOUT_S
 from hinode.demo.view import CareHomeView
-from messages import Clock
+from messages import Clock, HinodeError
 from simulators.ble import (
     BloodPressureReading,
     SimulatedAir,
@@ -46,12 +47,16 @@ from simulators.ble import (
     bind_backends,
 )
 
+logger = logging.getLogger(__name__)
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 #: Real seconds between two measurement rounds in a home: a recipient measures a few times a
 #: day, the demo every few seconds so that the view moves.
 ROUND_REAL_S = 4.0
 #: Real seconds between two looks at the store.
 REFRESH_REAL_S = 1.0
+#: How long one look at the store may take.
+STORE_TIMEOUT_S = 10.0
 #: bleak operations through bumble take milliseconds; this bounds a stuck one.
 BLE_OPERATION_TIMEOUT_S = 5.0
 #: The home whose recipient's SpO2 dips on the second round (an alert to show).
@@ -197,8 +202,18 @@ class DemoCare:
 
     async def watch(self, store: TimeSeriesStore) -> None:
         """Read the homes' stored vitals back and run the alert rules, until cancelled."""
+        failing = False
         while True:
-            await asyncio.to_thread(self.refresh, store)
+            try:
+                async with asyncio.timeout(STORE_TIMEOUT_S):
+                    await asyncio.to_thread(self.refresh, store)
+            except (HinodeError, OSError, TimeoutError) as exc:
+                # The view keeps what it last read; the store's trouble is logged once.
+                if not failing:
+                    logger.warning("care homes: store not readable", extra={"error": str(exc)})
+                failing = True
+            else:
+                failing = False
             await self.clock.sleep(REFRESH_REAL_S * self.speed)
 
     def refresh(self, store: TimeSeriesStore) -> None:

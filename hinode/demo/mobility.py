@@ -12,6 +12,7 @@ service's current route directly), as the closed-loop mobility test does.
 """
 
 import asyncio
+import logging
 import secrets
 import threading
 import uuid
@@ -43,7 +44,7 @@ from edge import Agent, GatewayConfig
 from edge.config import BatchingConfig, BrokerConfig, CommandsConfig, GnssDevice, OutboxConfig
 from hinode.demo.quarter import NO_CHARGERS_TIMEOUT_S
 from hinode.demo.view import MobilityView, ScooterView, ShuttleView
-from messages import Clock, VehicleState, now_ms
+from messages import Clock, HinodeError, VehicleState, now_ms
 from simulators.vehicles import (
     NmeaPty,
     RoadGraph,
@@ -54,6 +55,8 @@ from simulators.vehicles import (
     scooter_at,
     shuttle_at,
 )
+
+logger = logging.getLogger(__name__)
 
 _JST = ZoneInfo("Asia/Tokyo")
 DEPOT_SITE = "midorigaoka"
@@ -82,9 +85,14 @@ TRAVEL = TravelModel(speed_kmh=5.0, detour_factor=1.3, dwell_s=20.0)
 #: A rider asks a little ahead, and wants to be at the bus stop within this long.
 BOOKING_AHEAD_S = 120.0
 RIDE_WINDOW_S = 45 * 60.0
-#: Real seconds between two ride requests, and between two scooter trips.
+#: Real seconds between two of the first handful of ride requests (less on a short demo, so
+#: that all of them are asked), and between two scooter trips.
 REQUEST_REAL_S = 3.0
 SCOOTER_TRIP_REAL_S = 4.0
+#: Simulated seconds between two ride requests once the first handful was asked.
+SUSTAINED_REQUEST_GAP_S = 10 * 60.0
+#: How long one look at the store may take.
+STORE_TIMEOUT_S = 10.0
 #: Real seconds between two looks at the store.
 REFRESH_REAL_S = 0.5
 #: How long one batch re-optimisation of the few demo rides may search.
@@ -277,15 +285,27 @@ class DemoMobility:
         """Ride requests in, stored positions in, until cancelled."""
         next_request = self.clock.now()
         count = 0
+        failing = False
         while True:
             now = self.clock.now()
             if now >= next_request:
                 self._request(count, now)
                 count += 1
-                next_request = now + self.request_every_s
-            fresh = await asyncio.to_thread(self._read_positions, store)
-            with self._lock:
-                self._apply(fresh)
+                # A handful spread over the demo, then as often as an estate would ask.
+                gap = self.request_every_s if count < len(RIDERS) else SUSTAINED_REQUEST_GAP_S
+                next_request = now + max(gap, self.request_every_s)
+            try:
+                async with asyncio.timeout(STORE_TIMEOUT_S):
+                    fresh = await asyncio.to_thread(self._read_positions, store)
+            except (HinodeError, OSError, TimeoutError) as exc:
+                # The shuttles drive on their last plan; the store's trouble is logged once.
+                if not failing:
+                    logger.warning("mobility: store not readable", extra={"error": str(exc)})
+                failing = True
+            else:
+                failing = False
+                with self._lock:
+                    self._apply(fresh)
             # The batch re-optimisation may search for up to its budget: off the event loop,
             # where the agents run. Its new plan replaces the old one in one assignment.
             await asyncio.to_thread(self.service.tick, now)
