@@ -184,6 +184,22 @@ def energy(today: dt.date | None = None) -> dict[str, Any]:
             unit="masskg",
             description=co2_note,
         ),
+        table(
+            "Interchange per slot",
+            sql(
+                "SELECT to_timestamp(slot_start / 1000.0) AS slot, site, "
+                "sum(taken_wh) / 1000 AS shared_in_kwh, sum(given_wh) / 1000 AS shared_out_kwh, "
+                "sum(amount_yen) AS amount_yen, count(*) - 1 AS corrections "
+                f"FROM energy_ledger WHERE slot_start {IN_RANGE} AND site ~ '^${{site:regex}}$' "
+                "GROUP BY slot_start, site ORDER BY slot_start DESC, site LIMIT 1000"
+            ),
+            width=24,
+            description=(
+                "The settlement ledger (hinode energy settle), corrections included: energy each "
+                "site took from and gave to the area pool per 30-minute slot, and its credit (+) "
+                "or debit (−) at the interchange price. A slot's amounts sum to zero."
+            ),
+        ),
     ]
     return dashboard(
         "hinode-energy",

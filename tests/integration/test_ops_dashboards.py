@@ -10,14 +10,18 @@ import re
 import time
 import urllib.parse
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 from cloud import Batch, Ingest, open_state, open_timeseries
+from cloud.energy import JST
 from cloud.health import Alert, CareStore
+from hinode.commands.energy import app as energy_app
 from hinode.ops import all_dashboards
 from hinode.ops._grafana import INFLUX_UID, POSTGRES_UID
 from messages import (
@@ -128,8 +132,44 @@ def _city(now: int) -> Iterator[tuple[str, bytes]]:
     yield telemetry_topic(*works, "meter-main"), b'{"schema": "hinode.telemetry/1"}'
 
 
+def _settle(postgres_url: str, now: int, tmp_path: Path) -> None:
+    """The interchange of the last hours settled by ``hinode energy settle`` into PostgreSQL.
+
+    A factory exports 3 kWh and the city hall imports 2 kWh per slot on their grid meters.
+    """
+    step = 5 * 60_000
+    start = now - 5 * 3600_000
+    samples = range((now - start) // step + 1)
+    registers = {
+        "sites": {
+            "kanazawa-works": {
+                "energy_import_wh": [[start + n * step, 0.0] for n in samples],
+                "energy_export_wh": [[start + n * step, n * 500.0] for n in samples],
+            },
+            "city-hall": {
+                "energy_import_wh": [[start + n * step, n * 2000 / 6] for n in samples],
+                "energy_export_wh": [[start + n * step, 0.0] for n in samples],
+            },
+        }
+    }
+    registers_file = tmp_path / "registers.json"
+    registers_file.write_text(json.dumps(registers))
+    days = {
+        datetime.fromtimestamp(moment / 1000, JST).date() for moment in (now - 3 * 3600_000, now)
+    }
+    for day in sorted(days):
+        result = CliRunner().invoke(
+            energy_app,
+            [
+                *("settle", "--date", day.isoformat(), "--price", "18"),
+                *("--input", str(registers_file), "--state", postgres_url),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+
+
 @pytest.fixture
-def loaded(influxdb: InfluxDB, postgres_url: str) -> tuple[InfluxDB, str]:
+def loaded(influxdb: InfluxDB, postgres_url: str, tmp_path: Path) -> tuple[InfluxDB, str]:
     now = int(time.time() * 1000)
     ingest = Ingest()
     batch = Batch()
@@ -145,6 +185,7 @@ def loaded(influxdb: InfluxDB, postgres_url: str) -> tuple[InfluxDB, str]:
         timeseries.close()
         state.close()
     _care_alert(postgres_url, now)
+    _settle(postgres_url, now, tmp_path)
     return influxdb, postgres_url
 
 
@@ -197,6 +238,7 @@ def _grafana_macros(query: str, now: int) -> str:
     return (
         query.replace("$timeFilter", "time > now() - 3h")
         .replace("$__interval", "1m")
+        .replace("${site:regex}", ".*")
         .replace("$site", ".*")
         .replace("$__from", str(now - 3 * 3600_000))
         .replace("$__to", str(now + 60_000))
