@@ -10,6 +10,13 @@ Dispatch::
 ``insert_request(result, ride)`` answers one new ride at once (insertion or refusal with reason
 and the earliest feasible alternative). Times are epoch seconds; ``now`` is always an argument.
 
+As a service (``hinode mobility run``)::
+
+    loop = ShuttleServiceLoop(MobilityServiceConfig(...), commands, now=clock.now())
+    loop.request(ride, now)         # answered at once; the shuttle gets its route as a cmd
+    loop.receive(topic, payload)    # a position message: stops served, ETAs re-timed
+    loop.report()                   # waits and ride times
+
 Scooters::
 
     fleet = ScooterFleet(provider_id, id_secret, types=(ScooterType(...),), hubs=(Hub(...),))
@@ -84,6 +91,14 @@ from cloud.mobility._scooter_states import (
     next_state,
 )
 from cloud.mobility._service import ServiceReport, ShuttleService
+from cloud.mobility._service_loop import (
+    MobilityServiceConfig,
+    ServiceLog,
+    ServiceRide,
+    ServiceShuttle,
+    ShuttleServiceLoop,
+    report_document,
+)
 
 __all__ = [
     "ARRIVAL_RADIUS_M",
@@ -111,6 +126,7 @@ __all__ = [
     "MdsEvent",
     "MdsTelemetry",
     "MdsTrip",
+    "MobilityServiceConfig",
     "NoRideZone",
     "PlannedStop",
     "RebalanceInput",
@@ -124,9 +140,13 @@ __all__ = [
     "Scooter",
     "ScooterFleet",
     "ScooterType",
+    "ServiceLog",
     "ServiceReport",
+    "ServiceRide",
+    "ServiceShuttle",
     "Shuttle",
     "ShuttleService",
+    "ShuttleServiceLoop",
     "ShuttleState",
     "Stop",
     "SystemInfo",
@@ -152,6 +172,7 @@ __all__ = [
     "plan_routes",
     "refuse",
     "reoptimise",
+    "report_document",
     "schedule",
     "stops_of",
 ]

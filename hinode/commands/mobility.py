@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -25,11 +26,13 @@ from cloud.mobility import (
     FeedServer,
     FeedService,
     Hub,
+    MobilityServiceConfig,
     NoRideZone,
     RebalanceInput,
     RebalancePlan,
     ScooterFleet,
     ScooterType,
+    ShuttleServiceLoop,
     SystemInfo,
     Van,
     demand_profile,
@@ -39,10 +42,12 @@ from cloud.mobility import (
     distance_m,
     plan_rebalancing,
     reoptimise,
+    report_document,
 )
 from edge.gnss import GnssReceiver, NoFix, ReceiverStats, SerialNmeaPort
 from hinode.commands._errors import fail
-from messages import Fix, TransportError
+from hinode.energy.charging import PahoCommands
+from messages import ConfigError, Fix, TransportError, WallClock
 from simulators.vehicles import (
     NmeaPty,
     city_roads,
@@ -345,6 +350,77 @@ def serve_command(
             stop.wait(duration_s)
         stop.set()
         runner.join(timeout=5)
+
+
+class JsonlServiceLog:
+    """The service's decisions and the riders' stops, one JSON line each, flushed as written."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("a", encoding="utf-8")
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def _service_config(path: Path) -> MobilityServiceConfig:
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror or exc}")
+    except yaml.YAMLError as exc:
+        fail(f"{path}: not valid YAML: {exc}")
+    try:
+        return MobilityServiceConfig.model_validate(document)
+    except ValidationError as exc:
+        fail(f"{path}: {describe_validation_error(exc)}")
+
+
+@app.command("run")
+def run_command(
+    config_file: Annotated[
+        Path, typer.Argument(metavar="CONFIG.yaml", help="The site's shuttles and booked rides.")
+    ],
+    broker: Annotated[str, typer.Option("--broker", help="mqtt://HOST:PORT of the broker.")],
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Where the service log and the report go.")
+    ],
+    rounds: Annotated[
+        int | None, typer.Option("--rounds", min=1, help="Stop after this many rounds.")
+    ] = None,
+) -> None:
+    """Run a site's shuttle service: rides → routes as commands over MQTT, positions → progress.
+
+    Writes DATA_DIR/mobility-service.jsonl (assignments, routes sent, pickups and drop-offs with
+    waits and ride times) and, when it stops, DATA_DIR/mobility-report.json.
+    """
+    config = _service_config(config_file)
+    try:
+        commands = PahoCommands(broker, client_id=f"hinode-mobility-cmd-{config.site}"[:64])
+    except ConfigError as exc:
+        fail(str(exc))
+    service_log = JsonlServiceLog(data_dir / "mobility-service.jsonl")
+    clock = WallClock()
+    loop = ShuttleServiceLoop(config, commands, now=clock.now(), service_log=service_log)
+    try:
+        asyncio.run(loop.serve(broker, clock, rounds=rounds))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        commands.close()
+        service_log.close()
+        report = report_document(loop.report())
+        (data_dir / "mobility-report.json").write_text(
+            json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+    typer.echo(
+        f"{report['completed']} rides completed, {report['refused']} refused, "
+        f"{loop.commands_sent} route commands sent"
+    )
 
 
 @app.command("rebalance")
