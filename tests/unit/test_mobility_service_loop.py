@@ -1,0 +1,158 @@
+"""The shuttle service loop with in-memory ports: route commands out, positions in."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from cloud.mobility import (
+    Insertion,
+    MobilityServiceConfig,
+    Refusal,
+    RideRequest,
+    ServiceShuttle,
+    ShuttleServiceLoop,
+    distance_m,
+)
+from hinode.cli import app
+from messages import CmdPayload, Fix, PositionPayload, decode, encode
+from messages import topics as t
+
+NOW = 1_795_420_800.0
+DEPOT = (36.5600, 136.6500)
+ESTATE = (36.5610, 136.6500)  # about 111 m north
+BUS_STOP = (36.5630, 136.6500)
+
+
+class Commands:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, CmdPayload]] = []
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        command = decode(topic, payload).payload
+        assert isinstance(command, CmdPayload)
+        self.sent.append((topic, command))
+
+
+class Log:
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
+
+
+def service() -> tuple[ShuttleServiceLoop, Commands, Log]:
+    config = MobilityServiceConfig(
+        site="midorigaoka",
+        dwell_s=20,
+        command_ttl_s=60,
+        shuttles=[ServiceShuttle(id="shuttle-1", gateway="gw-depot", position=DEPOT, capacity=4)],
+    )
+    commands, log = Commands(), Log()
+    return ShuttleServiceLoop(config, commands, now=NOW, service_log=log), commands, log
+
+
+def ride(request: str, earliest: float = NOW + 60) -> RideRequest:
+    return RideRequest(request, ESTATE, BUS_STOP, 1, earliest, NOW + 3600)
+
+
+def position(at: float, where: tuple[float, float]) -> tuple[str, bytes]:
+    payload = PositionPayload(
+        gateway="gw-depot",
+        boot_id="c0ffee00c0ffee00",
+        seq=1,
+        sent_at=int(at * 1000),
+        vehicle="shuttle-1",
+        fixes=[Fix(ts=int(at * 1000), lat=where[0], lon=where[1], speed_mps=0, fix_quality="gps")],
+    )
+    return t.position_topic("midorigaoka", "gw-depot", "shuttle-1"), encode(payload)
+
+
+def test_an_assigned_ride_sends_the_shuttle_its_route_with_an_expiry() -> None:
+    loop, commands, log = service()
+    outcome = loop.request(ride("mrs-sato"), NOW)
+    assert isinstance(outcome, Insertion)
+    ((topic, command),) = commands.sent
+    assert topic == "hinode/v1/midorigaoka/gw-depot/cmd/shuttle-1"
+    assert (command.kind, command.gateway, command.expires_at) == (
+        "route",
+        "gw-depot",
+        int(NOW * 1000) + 60_000,
+    )
+    assert command.route is not None
+    pickup, dropoff = command.route.stops
+    assert (pickup.request, pickup.action, pickup.position) == ("mrs-sato", "pickup", ESTATE)
+    assert (dropoff.action, dropoff.position) == ("dropoff", BUS_STOP)
+    assert pickup.eta == int(outcome.pickup_eta * 1000)
+    assert dropoff.eta == int(outcome.dropoff_eta * 1000)
+    assert log.entries[0]["event"] == "assigned"
+
+
+def test_stops_served_are_not_news_but_a_new_ride_is() -> None:
+    loop, commands, log = service()
+    loop.request(ride("mrs-sato"), NOW)
+    reached = loop.receive(*position(NOW + 120, ESTATE))
+    assert [(s.request, s.action) for s in reached] == [("mrs-sato", "pickup")]
+    assert len(commands.sent) == 1  # the shuttle knows what is left
+    assert {"event": "pickup", "request": "mrs-sato", "wait_s": 60.0}.items() <= log.entries[
+        -1
+    ].items()
+    loop.request(ride("mr-ito", earliest=NOW + 130), NOW + 125)
+    assert len(commands.sent) == 2
+    route = commands.sent[-1][1].route
+    assert route is not None
+    assert {(s.request, s.action) for s in route.stops} == {
+        ("mrs-sato", "dropoff"),
+        ("mr-ito", "pickup"),
+        ("mr-ito", "dropoff"),
+    }
+
+
+def test_a_ride_through_to_the_drop_off_reports_wait_and_ride_time() -> None:
+    loop, _, log = service()
+    loop.request(ride("mrs-sato"), NOW)
+    loop.receive(*position(NOW + 100, ESTATE))
+    loop.receive(*position(NOW + 400, BUS_STOP))
+    (record,) = loop.report().completed
+    assert (record.wait_s, record.ride_s) == (40.0, 300.0)
+    assert log.entries[-1]["event"] == "dropoff"
+    assert log.entries[-1]["ride_s"] == 300.0
+    assert distance_m(ESTATE, BUS_STOP) > 200
+
+
+def test_a_refused_ride_sends_nothing_and_is_logged() -> None:
+    loop, commands, log = service()
+    impossible = RideRequest("mr-ito", ESTATE, BUS_STOP, 9, NOW, NOW + 3600)
+    assert isinstance(loop.request(impossible, NOW), Refusal)
+    assert commands.sent == []
+    assert log.entries[-1]["event"] == "refused"
+    assert loop.report().refused == 1
+
+
+def test_positions_of_other_vehicles_and_broken_messages_are_ignored() -> None:
+    loop, _, _ = service()
+    topic = t.position_topic("midorigaoka", "gw-depot", "scooter-7")
+    assert loop.receive(topic, b"{not json") == []
+    assert loop.positions_received == 0
+
+
+def test_the_config_refuses_the_same_shuttle_twice() -> None:
+    shuttle = {"id": "shuttle-1", "gateway": "gw-depot", "position": DEPOT, "capacity": 4}
+    with pytest.raises(ValidationError, match="unique"):
+        MobilityServiceConfig.model_validate({"site": "x", "shuttles": [shuttle, shuttle]})
+
+
+def test_run_with_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "mobility.yaml"
+    config.write_text(json.dumps({"site": "midorigaoka", "shuttles": []}))
+    result = CliRunner().invoke(
+        app,
+        ["mobility", "run", str(config), "--broker", "mqtt://127.0.0.1:1", "--data-dir", "d"],
+    )
+    assert result.exit_code == 2
+    assert "shuttles" in result.output
+    assert not (tmp_path / "d").exists()
