@@ -122,7 +122,8 @@ class _Vehicle:
     sim: SimulatedVehicle
     pty: NmeaPty
     node: str
-    last_ts: int = 0
+    #: The newest stored fix read so far (epoch ms).
+    last_ts: int
     position: tuple[float, float] | None = None
     values: dict[str, float] = field(default_factory=dict)
     #: A scooter's trip goal while ridden.
@@ -183,14 +184,16 @@ class DemoMobility:
         data_dir: Path,
     ) -> Agent:
         """The vehicles' ptys, the depot agent and the feed server; *stack* closes them."""
+        # Fixes stored before this start (an earlier run on the same data dir) are not this
+        # run's: the cloud reads from here on.
+        at = now_ms(self.clock)
         for vehicle, node in SHUTTLES:
             sim = shuttle_at(self.roads, vehicle, node, capacity=SHUTTLE_SEATS)
-            self.shuttles[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node)
-        at = now_ms(self.clock)
+            self.shuttles[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node, at)
         for index, (vehicle, node) in enumerate(SCOOTERS):
             sim = scooter_at(self.roads, vehicle, node)
             sim.battery_pct = 90.0 - 10 * index
-            self.scooters[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node)
+            self.scooters[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node, at)
             self.fleet.deploy(
                 self.fleet_ids[vehicle],
                 f"HN-{index + 1:04d}",
