@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from edge import Agent, check_gateway, load_gateway_config
+from edge._sd_notify import SdNotifier
 from edge.config import GatewayConfig
 from edge.devices import check_profiles
 from edge.outbox import OutboxError
@@ -20,6 +21,7 @@ log = logging.getLogger("hinode.edge")
 
 #: SIGTERM/SIGINT must end the agent within 5 s (systemd's default stop timeout is longer).
 _STOP_DEADLINE_S = 4.5
+_START_POLL_S = 0.05
 
 ConfigArgument = Annotated[
     Path, typer.Argument(help="Gateway config (YAML), e.g. firmware_configs/gateways/*.yaml.")
@@ -62,23 +64,69 @@ def run(
 
 async def _run(config: GatewayConfig) -> None:
     agent = Agent(config, clock=WallClock())
+    notifier = SdNotifier.from_environment()
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
+    deadline: list[asyncio.TimerHandle] = []
 
     def stop(signum: signal.Signals) -> None:
         log.info("stopping", extra={"signal": signum.name})
+        if notifier is not None and not deadline:
+            notifier.notify("STOPPING=1")
         agent.stop()
-        if task is not None:
-            loop.call_later(_STOP_DEADLINE_S, task.cancel)
+        if task is not None and not deadline:
+            deadline.append(loop.call_later(_STOP_DEADLINE_S, task.cancel))
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop, signum)
+    agent_task = asyncio.create_task(agent.run(), name="agent")
+    systemd = (
+        asyncio.create_task(_tell_systemd(agent, agent_task, notifier), name="sd-notify")
+        if notifier is not None
+        else None
+    )
     try:
-        await agent.run()
+        # Cancelling this task (the stop deadline) cancels the agent task it waits for.
+        await agent_task
     except asyncio.CancelledError:
         log.warning("agent did not stop in time; cancelled")
     except OutboxError as exc:
         fail(str(exc), code=1)
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+        for handle in deadline:
+            handle.cancel()
+        if systemd is not None:
+            systemd.cancel()
+            await asyncio.gather(systemd, return_exceptions=True)
+        if notifier is not None and not deadline:
+            notifier.notify("STOPPING=1")  # the agent ended by itself (an error)
+
+
+async def _tell_systemd(
+    agent: Agent, agent_task: "asyncio.Task[None]", notifier: SdNotifier
+) -> None:
+    """READY=1 once the agent runs, then WATCHDOG=1 every half watchdog period while it does.
+
+    The pings come from a task on the agent's own event loop: a driver or store call that blocks
+    the loop stops them, and systemd restarts the service after ``WatchdogSec``.
+    """
+    # Agent.run swaps in the live uplink's stats once its outbox is open, its drivers are up
+    # and staged readings are recovered, just before it starts its tasks.
+    before_start = agent.stats.uplink
+    while agent.stats.uplink is before_start:
+        if agent_task.done():
+            return
+        await asyncio.sleep(_START_POLL_S)
+    notifier.notify("READY=1")
+    log.info("told systemd the agent is ready", extra={"boot_id": agent.boot_id})
+    interval = notifier.watchdog_interval_s
+    if interval is None:
+        return
+    while not agent_task.done():
+        notifier.notify("WATCHDOG=1")
+        await asyncio.sleep(interval)
 
 
 def check(
