@@ -35,7 +35,7 @@ from edge.config import (
 )
 from hinode.demo.quarter import NO_CHARGERS_TIMEOUT_S
 from hinode.demo.view import CareHomeView
-from messages import Clock, HinodeError
+from messages import Clock, HinodeError, now_ms
 from simulators.ble import (
     BloodPressureReading,
     SimulatedAir,
@@ -136,6 +136,8 @@ class DemoCare:
         self.thresholds = thresholds or default_thresholds()
         self._homes_config = homes
         self._homes: list[_Home] = []
+        self._started_ms = now_ms(clock)
+        self._midnight_ms = self._started_ms
 
     async def open(
         self,
@@ -217,10 +219,15 @@ class DemoCare:
             await self.clock.sleep(REFRESH_REAL_S * self.speed)
 
     def refresh(self, store: TimeSeriesStore) -> None:
-        """Today's stored vitals of every subject, and the alerts they raise."""
+        """The stored vitals of every subject, and the alerts they raise.
+
+        From local midnight, or from this run's start if that was earlier (a fast demo crosses
+        midnight: the report still covers the whole run, the live view counts today's).
+        """
         local_now = datetime.fromtimestamp(self.clock.now(), UTC).astimezone(TOKYO)
         midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
-        since = int(midnight.timestamp() * 1000)
+        self._midnight_ms = int(midnight.timestamp() * 1000)
+        since = min(self._midnight_ms, self._started_ms)
         for home in self._homes:
             readings = {
                 subject: [
@@ -254,7 +261,9 @@ class DemoCare:
                     subjects=sorted(home.subjects),
                     devices_online=sum(1 for device in DEVICE_IDS.values() if online.get(device)),
                     devices=len(DEVICE_IDS),
-                    measurements_today=len({(r.device, r.ts) for r in rows}),
+                    measurements_today=len(
+                        {(r.device, r.ts) for r in rows if r.ts >= self._midnight_ms}
+                    ),
                     last_values={r.quantity: r.value for r in rows},
                     alerts=[alert.message for alert in home.alerts],
                 )
@@ -262,7 +271,8 @@ class DemoCare:
         return views
 
     def summary(self) -> dict[str, object]:
-        """The report's ``care`` section: readings per pseudonymous subject, and the alerts."""
+        """The report's ``care`` section: readings per pseudonymous subject, and the alerts
+        (since this run started, or since local midnight if that was earlier)."""
         return {
             "homes": [
                 {
