@@ -275,7 +275,7 @@ class ShuttleServiceLoop:
             boot_id=self.boot_id,
             seq=self._seq,
             sent_at=sent_at,
-            id=f"route-{shuttle}-{self._seq}"[:64],
+            id=f"route-{self._seq}",  # the vehicle is in the topic
             kind="route",
             expires_at=sent_at + int(self.config.command_ttl_s * 1000),
             route=route,
