@@ -89,7 +89,10 @@ class CommandHandler:
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self._consume(), name="commands")
-            tasks.create_task(self._watch(), name="failsafe-watchdog")
+            # A gateway without a device that has a fail-safe value (a GNSS-only depot, a care
+            # home) has nothing for the watchdog to protect, and nothing to say when it trips.
+            if self._failsafe_points():
+                tasks.create_task(self._watch(), name="failsafe-watchdog")
 
     async def _consume(self) -> None:
         while True:
