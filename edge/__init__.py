@@ -19,11 +19,12 @@ Python API (used by ``hinode edge run`` and ``hinode demo``)::
     agent.stop(); await task                  # clean stop: goodbye state, outbox closed
 
 ``Agent(config, *, clock, drivers=None, connector=None, outbox_synchronous="FULL",
-ble_transport=None, vehicle_state=None)``: *drivers* opens the Modbus devices (default: through
-:mod:`edge.modbus`); tests and simulations may pass their own factory of
+ble_transport=None, vehicle_state=None, vehicle_routes=None)``: *drivers* opens the Modbus
+devices (default: through :mod:`edge.modbus`); tests and simulations may pass their own factory of
 :class:`edge.devices.DeviceDriver`. *connector* replaces the paho MQTT adapter. *ble_transport* is
 the Bluetooth adapter for ``kind: ble`` devices (bleak by default; tests pass one over bumble);
-*vehicle_state* reads a vehicle's own interface for ``kind: gnss`` devices. ``GatewayConfig`` can
+*vehicle_state* reads a vehicle's own interface for ``kind: gnss`` devices and
+*vehicle_routes* hands a shuttle the route of a route command. ``GatewayConfig`` can
 also be built in code (``GatewayConfig(...)`` or ``parse_gateway_config(yaml_text)``).
 
 ``check_gateway(config, *, clock, ble_transport=None)`` returns one :class:`CheckLine` per broker
