@@ -147,9 +147,9 @@ def _care_mobility_lines(report: dict[str, Any]) -> list[str]:
     care = report.get("care")
     if isinstance(care, dict):
         lines.extend(
-            f"care {home['site']}: {len(home['subjects'])} subjects, "
-            f"{sum(s['measurements'] for s in home['subjects'].values())} measurements, "
-            f"{len(home['alerts'])} alerts"
+            f"care {home['site']}: subjects {len(home['subjects'])}, "
+            f"measurements {sum(s['measurements'] for s in home['subjects'].values())}, "
+            f"alerts {len(home['alerts'])}"
             for home in care["homes"]
         )
     mobility = report.get("mobility")
@@ -159,7 +159,7 @@ def _care_mobility_lines(report: dict[str, Any]) -> list[str]:
             f"shuttles: {mobility['requests']} rides asked, {mobility['refused']} refused, "
             f"{mobility['picked_up']} picked up, {mobility['completed']} at the bus stop, "
             f"mean wait {'-' if wait is None else f'{wait / 60:.1f} min'}; "
-            f"scooters: {mobility['scooter_trips']} trips"
+            f"scooter trips {mobility['scooter_trips']}"
         )
     return lines
 
