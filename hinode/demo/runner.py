@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import signal
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -320,17 +321,34 @@ def _interchange(start: float) -> dict[str, Any]:
 
 
 async def _watch(demo: _Demo, options: DemoOptions) -> None:
-    """Return when the duration has passed (never without one), refreshing the live view."""
+    """Return when the duration has passed or on Ctrl-C / SIGTERM, refreshing the live view.
+
+    The signals end the wait rather than the program, so that the agents stop cleanly, the
+    collector stores what they sent, and the report is written, as after a duration.
+    """
     deadline = None if options.duration_s is None else time.monotonic() + options.duration_s
-    if options.headless:
-        if deadline is None:
-            await asyncio.Event().wait()
-        else:
-            await asyncio.sleep(deadline - time.monotonic())
-        return
-    view = options.view
-    with Live(render(demo.snapshot(), view), console=Console(), refresh_per_second=4) as live:
-        while deadline is None or time.monotonic() < deadline:
-            step = REFRESH_S if deadline is None else min(REFRESH_S, deadline - time.monotonic())
-            await asyncio.sleep(max(step, 0.0))
-            live.update(render(demo.snapshot(), view))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        if options.headless:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(
+                    None if deadline is None else deadline - time.monotonic()
+                ):
+                    await stop.wait()
+            return
+        view = options.view
+        with Live(render(demo.snapshot(), view), console=Console(), refresh_per_second=4) as live:
+            while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                step = (
+                    REFRESH_S if deadline is None else min(REFRESH_S, deadline - time.monotonic())
+                )
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(max(step, 0.0)):
+                        await stop.wait()
+                live.update(render(demo.snapshot(), view))
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)

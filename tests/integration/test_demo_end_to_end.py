@@ -6,8 +6,11 @@ default) and once on a real Mosquitto started by the test.
 
 import itertools
 import json
+import signal
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +145,44 @@ def test_a_bad_store_url_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.integration
+def test_ctrl_c_stops_the_demo_cleanly_and_writes_the_report(tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    demo = subprocess.Popen(
+        [*HINODE, "demo", "--headless", "--data-dir", str(tmp_path), "--report", str(report)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        # Wait until the collector has stored something, then press Ctrl-C.
+        while not rows_stored(tmp_path):
+            assert demo.poll() is None, demo.communicate()[1][-3000:]
+            assert time.monotonic() < deadline, "nothing was stored"
+            time.sleep(0.5)
+        demo.send_signal(signal.SIGINT)
+        _, stderr = demo.communicate(timeout=30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 0, stderr[-3000:]
+    written = json.loads(report.read_text())
+    assert written["stored_readings"] > 0
+    assert written["lost_readings"] == 0
+
+
+def rows_stored(data_dir: Path) -> bool:
+    store = data_dir / "timeseries.sqlite"
+    if not store.exists():
+        return False
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=1) as connection:
+            tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if "readings" not in tables:
+                return False
+            return connection.execute("SELECT count(*) FROM readings").fetchone()[0] > 0
+    except sqlite3.Error:
+        return False
