@@ -8,7 +8,6 @@ transaction starts with ``BEGIN IMMEDIATE``, so the whole database is locked fro
 import logging
 from collections.abc import Sequence
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -30,6 +29,7 @@ from cloud._model import (
     StateUpdate,
 )
 from cloud._sequence import merge_sequences, state_supersedes
+from cloud._sql_url import redacted, split_schema
 from messages import ConfigError, TransportError
 
 logger = logging.getLogger(__name__)
@@ -128,15 +128,6 @@ def _tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
     }
 
 
-def _split_schema(url: str) -> tuple[str, str | None]:
-    """Take our own ``schema=`` query parameter off a PostgreSQL URL."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = next((value for key, value in query if key == "schema"), None)
-    rest = urlencode([(key, value) for key, value in query if key != "schema"])
-    return urlunsplit(parts._replace(query=rest)), schema
-
-
 def _engine(url: str) -> tuple[Engine, str | None]:
     if url.startswith("sqlite:///"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
@@ -157,7 +148,7 @@ def _engine(url: str) -> tuple[Engine, str | None]:
 
         return engine, None
     if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-        plain, schema = _split_schema(url)
+        plain, schema = split_schema(url)
         driver_url = "postgresql+psycopg://" + plain.split("://", 1)[1]
         engine = sa.create_engine(
             driver_url,
@@ -173,19 +164,11 @@ def _engine(url: str) -> tuple[Engine, str | None]:
     raise ConfigError(msg)
 
 
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
 class SqlStateStore:
     """Gateway, device, sequence, event and dead-letter tables on SQLite or PostgreSQL."""
 
     def __init__(self, url: str) -> None:
-        self.url = _redacted(url)
+        self.url = redacted(url)
         self._engine, schema = _engine(url)
         self._postgres = self._engine.dialect.name == "postgresql"
         self._metadata = sa.MetaData(schema=schema)

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from cloud._sql_url import redacted, split_schema
 from cloud.energy._settlement import EntryKind, LedgerEntry
 from cloud.energy._time import JST
 from messages import ConfigError, TransportError
@@ -77,11 +77,7 @@ def _engine(url: str) -> tuple[Engine, str | None]:
 
         return engine, None
     if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
-        schema = next((value for key, value in query if key == "schema"), None)
-        rest = urlencode([(key, value) for key, value in query if key != "schema"])
-        plain = urlunsplit(parts._replace(query=rest))
+        plain, schema = split_schema(url)
         engine = sa.create_engine(
             "postgresql+psycopg://" + plain.split("://", 1)[1],
             pool_pre_ping=True,
@@ -93,13 +89,6 @@ def _engine(url: str) -> tuple[Engine, str | None]:
         return engine, schema
     msg = f"unsupported ledger store URL {url!r}: expected sqlite:///PATH or postgresql://…"
     raise ConfigError(msg)
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _ms(moment: datetime) -> int:
@@ -117,7 +106,7 @@ class SqlLedger:
     """
 
     def __init__(self, url: str) -> None:
-        self.url = _redacted(url)
+        self.url = redacted(url)
         self._engine, schema = _engine(url)
         self._table = _table(sa.MetaData(schema=schema))
         try:

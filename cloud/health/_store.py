@@ -10,7 +10,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -18,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from cloud._sql_url import redacted, split_schema
 from cloud.health._model import (
     Actor,
     Alert,
@@ -122,15 +122,6 @@ def _tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
     }
 
 
-def _split_schema(url: str) -> tuple[str, str | None]:
-    """Take the ``schema=`` query parameter (as the collector's state URL has it) off *url*."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    schema = next((value for key, value in query if key == "schema"), None)
-    rest = urlencode([(key, value) for key, value in query if key != "schema"])
-    return urlunsplit(parts._replace(query=rest)), schema
-
-
 def _engine(url: str) -> tuple[Engine, str | None]:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -148,7 +139,7 @@ def _engine(url: str) -> tuple[Engine, str | None]:
 
         return engine, None
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        plain, schema = _split_schema(url)
+        plain, schema = split_schema(url)
         engine = sa.create_engine(
             "postgresql+psycopg://" + plain.split("://", 1)[1],
             pool_pre_ping=True,
@@ -162,13 +153,6 @@ def _engine(url: str) -> tuple[Engine, str | None]:
     scheme = url.split("://", 1)[0]
     msg = f"unsupported care state URL {scheme}://…: expected sqlite:///PATH or postgresql://…"
     raise ConfigError(msg)
-
-
-def _redacted(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -206,7 +190,7 @@ class CareStore:
     notifications and the append-only audit log."""
 
     def __init__(self, url: str) -> None:
-        self.url = _redacted(url)
+        self.url = redacted(url)
         self._engine, schema = _engine(url)
         self._postgres = self._engine.dialect.name == "postgresql"
         self._t = _tables(sa.MetaData(schema=schema))

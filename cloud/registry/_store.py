@@ -4,12 +4,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from cloud._sql_url import split_schema
 from cloud.registry._model import ROLES, AuthKind, Identity, RevokedCertificate, Role
 from messages import ConfigError, TransportError
 
@@ -40,21 +40,12 @@ def _tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
     return identities, revoked
 
 
-def _split_schema(url: str) -> tuple[str, str | None]:
-    """Take the ``schema=`` query parameter (as the collector's state URL has it) off *url*."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query)
-    schema = next((value for key, value in query if key == "schema"), None)
-    rest = urlencode([(key, value) for key, value in query if key != "schema"])
-    return urlunsplit(parts._replace(query=rest)), schema
-
-
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
     if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        driver_url = "postgresql+psycopg://" + _split_schema(url)[0].split("://", 1)[1]
+        driver_url = "postgresql+psycopg://" + split_schema(url)[0].split("://", 1)[1]
         return sa.create_engine(
             driver_url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
         )
@@ -82,7 +73,7 @@ class IdentityRegistry:
 
     def __init__(self, url: str) -> None:
         self._engine = _engine(url)
-        schema = _split_schema(url)[1] if not url.startswith("sqlite") else None
+        schema = split_schema(url)[1] if not url.startswith("sqlite") else None
         self._identities, self._revoked = _tables(sa.MetaData(schema=schema))
         try:
             with self._engine.begin() as connection:
