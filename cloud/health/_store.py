@@ -294,13 +294,7 @@ class CareStore:
         self, person: str, actor: str, period: Period, now: int
     ) -> CareRelationship:
         """Record that *actor* cares for *person* (in the actor's role) during *period*."""
-        found = self.actor(actor)
-        if found is None:
-            msg = f"actor {actor!r} is not registered"
-            raise ConfigError(msg)
-        if not self.person_exists(person):
-            msg = f"person {person!r} is not registered"
-            raise ConfigError(msg)
+        found = self._registered(person, actor)
         with self._begin() as connection:
             result = connection.execute(
                 self._t["relationships"]
@@ -354,6 +348,17 @@ class CareStore:
             msg = f"actor {actor!r} is not registered"
             raise ConfigError(msg)
 
+    def _registered(self, person: str, actor: str) -> Actor:
+        """The registered *actor*, once both it and *person* are known; ConfigError otherwise."""
+        found = self.actor(actor)
+        if found is None:
+            msg = f"actor {actor!r} is not registered"
+            raise ConfigError(msg)
+        if not self.person_exists(person):
+            msg = f"person {person!r} is not registered"
+            raise ConfigError(msg)
+        return found
+
     def actor(self, actor: str) -> Actor | None:
         table = self._t["actors"]
         rows = self._rows(sa.select(table).where(table.c.actor == actor))
@@ -378,13 +383,7 @@ class CareStore:
         self, person: str, actor: str, kinds: frozenset[str], period: Period, now: int
     ) -> Consent:
         """Record a consent of *person* for *actor* in the actor's role; returns it with its id."""
-        found = self.actor(actor)
-        if found is None:
-            msg = f"actor {actor!r} is not registered"
-            raise ConfigError(msg)
-        if not self.person_exists(person):
-            msg = f"person {person!r} is not registered"
-            raise ConfigError(msg)
+        found = self._registered(person, actor)
         with self._begin() as connection:
             result = connection.execute(
                 self._t["consents"]
