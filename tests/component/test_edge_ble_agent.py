@@ -10,7 +10,6 @@ import asyncio
 import gc
 import json
 import secrets
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -18,14 +17,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from edge import Agent
 from edge.ble import BleakTransport, BleConnection, ValueHandler, subject_pseudonym
 from edge.config import GatewayConfig, parse_gateway_config
-from messages import ConfigError, VitalsPayload, WallClock, decode
+from messages import ConfigError, VitalsPayload, WallClock
 from simulators.ble import (
     BloodPressureReading,
     SimulatedAir,
@@ -36,6 +33,7 @@ from simulators.ble import (
     bind_backends,
 )
 from tests.support.mosquitto import Mosquitto
+from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.integration
 
@@ -43,49 +41,16 @@ SITE = "home-0412"
 KEY = secrets.token_bytes(32)
 
 
-class Cloud:
-    """A plain paho subscriber: what a collector receives, raw."""
-
-    def __init__(self, port: int) -> None:
-        self.messages: list[tuple[str, bytes]] = []
-        self._lock = threading.Lock()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="care-cloud")
-        self._client.on_message = self._on_message
-        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe("hinode/#", qos=1)
-        self._client.connect("127.0.0.1", port)
-        self._client.loop_start()
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            self.messages.append((message.topic, bytes(message.payload)))
+class Cloud(Recorder):
+    """What a collector receives, raw."""
 
     def vitals(self) -> list[tuple[str, VitalsPayload]]:
-        with self._lock:
-            raw = [(t, p) for t, p in self.messages if t.split("/")[4] == "vitals"]
-        found = []
-        for topic, payload in raw:
-            message = decode(topic, payload)
-            assert isinstance(message.payload, VitalsPayload)
-            found.append((topic, message.payload))
-        return found
-
-    def events(self) -> list[dict[str, Any]]:
-        with self._lock:
-            raw = [p for t, p in self.messages if t.endswith("/events")]
-        return [event for payload in raw for event in json.loads(payload)["events"]]
-
-    def raw(self) -> list[tuple[str, bytes]]:
-        with self._lock:
-            return list(self.messages)
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        return self.decoded("vitals", VitalsPayload)
 
 
 @pytest.fixture
 def cloud(mosquitto: Mosquitto) -> Iterator[Cloud]:
-    subscriber = Cloud(mosquitto.port)
+    subscriber = Cloud(mosquitto.port, client_id="care-cloud")
     time.sleep(0.3)
     yield subscriber
     subscriber.close()

@@ -6,68 +6,36 @@ sentences with a bad checksum never become positions.
 """
 
 import asyncio
-import json
-import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from edge import Agent
 from edge.config import GnssDevice, parse_gateway_config
-from messages import PositionPayload, VehicleState, WallClock, decode
+from messages import PositionPayload, VehicleState, WallClock
 from simulators.vehicles import NmeaPty, ReceiverEpoch, city_roads, encode_epoch, shuttle_at
 from tests.support.mosquitto import Mosquitto
+from tests.support.recorder import Recorder
 
 pytestmark = pytest.mark.integration
 
 START = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 
 
-class Cloud:
-    """A plain paho subscriber keeping every message it receives, raw."""
-
-    def __init__(self, port: int) -> None:
-        self.messages: list[tuple[str, bytes]] = []
-        self._lock = threading.Lock()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="mobility-cloud")
-        self._client.on_message = self._on_message
-        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe("hinode/#", qos=1)
-        self._client.connect("127.0.0.1", port)
-        self._client.loop_start()
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            self.messages.append((message.topic, bytes(message.payload)))
+class Cloud(Recorder):
+    """What a collector receives, raw."""
 
     def positions(self) -> list[tuple[str, PositionPayload]]:
-        with self._lock:
-            raw = [(t, p) for t, p in self.messages if "/position/" in t]
-        found = []
-        for topic, payload in raw:
-            message = decode(topic, payload)
-            assert isinstance(message.payload, PositionPayload)
-            found.append((topic, message.payload))
-        return found
-
-    def events(self) -> list[dict[str, object]]:
-        with self._lock:
-            raw = [p for t, p in self.messages if t.endswith("/events")]
-        return [event for payload in raw for event in json.loads(payload)["events"]]
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        return self.decoded("position", PositionPayload)
 
 
 @pytest.fixture
 def cloud(mosquitto: Mosquitto) -> Iterator[Cloud]:
-    subscriber = Cloud(mosquitto.port)
+    subscriber = Cloud(mosquitto.port, client_id="mobility-cloud")
     time.sleep(0.3)
     yield subscriber
     subscriber.close()
