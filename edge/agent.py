@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from importlib import metadata
@@ -103,6 +104,8 @@ class Agent:
         self._vehicle_routes = vehicle_routes
         self._synchronous = outbox_synchronous
         self._stop = asyncio.Event()
+        #: Set once the outbox is open, staged readings are recovered and every task runs.
+        self.started = asyncio.Event()
         self._events: asyncio.Queue[Event] = asyncio.Queue()
         self._batcher = Batcher(
             max_readings=config.batching.max_readings,
@@ -194,6 +197,7 @@ class Agent:
                         tasks.create_task(run, name=f"gnss-{vehicle}")
                         for vehicle, run in gnss.runs(self._store_positions).items()
                     ]
+                    self.started.set()
                     await self._stop.wait()
                     await self._wind_down(pollers, uplink, ble)
                     # Cancelling the children (rather than raising into the group) leaves this
@@ -444,6 +448,7 @@ class Agent:
                 await self._report_drops(unreported)
                 unreported, last_report_ms = None, now
             self._refresh_stats()
+            self.stats.maintained_at = time.monotonic()
             await asyncio.sleep(_MAINTENANCE_INTERVAL_S)
 
     async def _report_drops(self, report: DropReport) -> None:

@@ -34,6 +34,8 @@ class AgentStats:
     commands_applied: int = 0
     commands_rejected: int = 0
     failsafe_active: bool = False
+    #: ``time.monotonic()`` of the last outbox maintenance round (once a second while healthy).
+    maintained_at: float | None = None
 
     @property
     def messages_published(self) -> int:

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import signal
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +22,8 @@ log = logging.getLogger("hinode.edge")
 
 #: SIGTERM/SIGINT must end the agent within 5 s (systemd's default stop timeout is longer).
 _STOP_DEADLINE_S = 4.5
-_START_POLL_S = 0.05
+#: The outbox maintenance runs once a second; this long without it, the agent is stuck.
+_STALL_S = 10.0
 
 ConfigArgument = Annotated[
     Path, typer.Argument(help="Gateway config (YAML), e.g. firmware_configs/gateways/*.yaml.")
@@ -62,7 +64,7 @@ def run(
     asyncio.run(_run(gateway))
 
 
-async def _run(config: GatewayConfig) -> None:
+async def _run(config: GatewayConfig, *, stall_s: float = _STALL_S) -> None:
     agent = Agent(config, clock=WallClock())
     notifier = SdNotifier.from_environment()
     loop = asyncio.get_running_loop()
@@ -80,11 +82,10 @@ async def _run(config: GatewayConfig) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop, signum)
     agent_task = asyncio.create_task(agent.run(), name="agent")
-    systemd = (
-        asyncio.create_task(_tell_systemd(agent, agent_task, notifier), name="sd-notify")
-        if notifier is not None
-        else None
-    )
+    systemd = None
+    if notifier is not None:
+        watch = _tell_systemd(agent, agent_task, notifier, stall_s=stall_s)
+        systemd = asyncio.create_task(watch, name="sd-notify")
     try:
         # Cancelling this task (the stop deadline) cancels the agent task it waits for.
         await agent_task
@@ -105,27 +106,43 @@ async def _run(config: GatewayConfig) -> None:
 
 
 async def _tell_systemd(
-    agent: Agent, agent_task: "asyncio.Task[None]", notifier: SdNotifier
+    agent: Agent,
+    agent_task: "asyncio.Task[None]",
+    notifier: SdNotifier,
+    *,
+    stall_s: float = _STALL_S,
 ) -> None:
     """READY=1 once the agent runs, then WATCHDOG=1 every half watchdog period while it does.
 
-    The pings come from a task on the agent's own event loop: a driver or store call that blocks
-    the loop stops them, and systemd restarts the service after ``WatchdogSec``.
+    The pings come from a task on the agent's own event loop, and only while the agent's outbox
+    maintenance (once a second) has run within *stall_s*: a driver or store call that blocks the
+    loop, or an outbox that no longer answers, stops them, and systemd restarts the service after
+    ``WatchdogSec``.
     """
-    # Agent.run swaps in the live uplink's stats once its outbox is open, its drivers are up
-    # and staged readings are recovered, just before it starts its tasks.
-    before_start = agent.stats.uplink
-    while agent.stats.uplink is before_start:
-        if agent_task.done():
-            return
-        await asyncio.sleep(_START_POLL_S)
+    started = asyncio.create_task(agent.started.wait(), name="agent-started")
+    try:
+        await asyncio.wait((started, agent_task), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        started.cancel()
+    if not agent.started.is_set():
+        return  # the agent ended before it ran
     notifier.notify("READY=1")
     log.info("told systemd the agent is ready", extra={"boot_id": agent.boot_id})
     interval = notifier.watchdog_interval_s
     if interval is None:
         return
+    ready_at, stalled = time.monotonic(), False
     while not agent_task.done():
-        notifier.notify("WATCHDOG=1")
+        maintained_at = agent.stats.maintained_at or ready_at
+        fresh = time.monotonic() - maintained_at <= stall_s
+        if fresh:
+            notifier.notify("WATCHDOG=1")
+        if fresh == stalled:  # a change either way, logged once
+            stalled = not fresh
+            if stalled:
+                log.error("agent stalled; watchdog pings withheld", extra={"stall_s": stall_s})
+            else:
+                log.info("agent running again; watchdog pings resumed")
         await asyncio.sleep(interval)
 
 

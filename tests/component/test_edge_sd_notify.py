@@ -6,6 +6,7 @@ READY=1 once the agent runs, WATCHDOG=1 every half watchdog period, STOPPING=1 o
 
 import asyncio
 import itertools
+import logging
 import os
 import signal
 import socket
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from edge import parse_gateway_config
+from edge.outbox import SqliteOutbox
 from hinode.commands.edge_runtime import _run
 from tests.support.mosquitto import Mosquitto
 
@@ -41,6 +43,17 @@ async def _next_state(receiver: socket.socket, timeout_s: float = 10) -> tuple[s
     async with asyncio.timeout(timeout_s):
         datagram = await loop.sock_recv(receiver, 4096)
     return datagram.decode(), time.monotonic()
+
+
+async def _until_quiet(receiver: socket.socket, quiet_s: float) -> list[str]:
+    """Every state sent until nothing came for *quiet_s*."""
+    states = []
+    while True:
+        try:
+            state, _ = await _next_state(receiver, timeout_s=quiet_s)
+        except TimeoutError:
+            return states
+        states.append(state)
 
 
 async def test_the_agent_tells_systemd_it_is_ready_alive_and_stopping(
@@ -72,3 +85,54 @@ outbox: {{path: "{tmp_path / "outbox.sqlite"}"}}
         await agent
     with pytest.raises(BlockingIOError):
         systemd.recv(4096)  # nothing after STOPPING=1: no more pings
+
+
+async def test_a_stuck_outbox_withholds_the_watchdog_until_it_answers_again(
+    mosquitto: Mosquitto,
+    systemd: socket.socket,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The outbox's expiry is made to hang (a real SQLite outbox, its one call held back): the
+    loop stays free, so only the maintenance check can notice."""
+    release = asyncio.Event()
+    stuck = asyncio.Event()
+    real_expire = SqliteOutbox.expire
+
+    async def expire(self: SqliteOutbox, now_ms: int) -> None:
+        if stuck.is_set():
+            await release.wait()
+        await real_expire(self, now_ms)
+
+    monkeypatch.setattr(SqliteOutbox, "expire", expire)
+    caplog.set_level(logging.INFO, logger="hinode.edge")
+    config = parse_gateway_config(
+        f"""
+site: lab
+gateway: gw-1
+broker: {{url: "mqtt://127.0.0.1:{mosquitto.port}", reconnect_min_s: 0.2}}
+outbox: {{path: "{tmp_path / "outbox.sqlite"}"}}
+"""
+    )
+    stall_s = 1.5
+    agent = asyncio.create_task(_run(config, stall_s=stall_s))
+    assert (await _next_state(systemd))[0] == "READY=1"
+    assert (await _next_state(systemd))[0] == "WATCHDOG=1"
+
+    stuck.set()
+    # The pings of stall_s and one maintenance round at most, then silence.
+    late = await _until_quiet(systemd, quiet_s=1.0)
+    half_period_s = WATCHDOG_USEC / 2 / 1_000_000
+    assert set(late) <= {"WATCHDOG=1"}
+    assert len(late) <= (stall_s + 1.5) / half_period_s
+    assert "agent stalled; watchdog pings withheld" in caplog.text
+
+    release.set()
+    stuck.clear()
+    assert (await _next_state(systemd, timeout_s=3))[0] == "WATCHDOG=1"
+    assert "watchdog pings resumed" in caplog.text
+
+    os.kill(os.getpid(), signal.SIGTERM)
+    async with asyncio.timeout(5):
+        await agent
