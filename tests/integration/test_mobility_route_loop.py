@@ -34,7 +34,14 @@ from edge.config import GnssDevice, parse_gateway_config
 from hinode.energy.charging import PahoCommands
 from messages import CmdResultPayload, ScaledClock, VehicleState, decode
 from messages.models import Route
-from simulators.vehicles import NmeaPty, ReceiverEpoch, city_roads, encode_epoch, shuttle_at
+from simulators.vehicles import (
+    NmeaPty,
+    ShuttleController,
+    ShuttleStop,
+    city_roads,
+    encode_epoch,
+    shuttle_at,
+)
 from tests.support.mosquitto import Mosquitto
 
 pytestmark = pytest.mark.integration
@@ -45,57 +52,37 @@ DWELL_S = 20.0
 
 
 class RouteFollowingShuttle:
-    """A simulated shuttle whose own controller drives whatever route it was last handed:
-    to each stop in turn, waiting there until the stop's ETA and the boarding are done."""
+    """A simulated shuttle whose own controller drives whatever route it was last handed."""
 
     def __init__(self, clock: ScaledClock) -> None:
-        self.vehicle = shuttle_at(city_roads(), "shuttle-1", "slope-1", capacity=4)
+        vehicle = shuttle_at(city_roads(), "shuttle-1", "slope-1", capacity=4)
+        self.controller = ShuttleController(vehicle, dwell_s=DWELL_S)
         self.clock = clock
         self.routes: list[Route] = []
-        self._stops: list[tuple[tuple[float, float], float]] = []
-        self._leave_at: float | None = None
 
     async def take(self, route: Route) -> None:
         self.routes.append(route)
-        self._stops = [(stop.position, stop.eta / 1000) for stop in route.stops]
-        self._leave_at = None
-        self._head_on()
+        self.controller.take(
+            [
+                ShuttleStop(stop.position, stop.eta / 1000, stop.request,
+                            1 if stop.action == "pickup" else -1)
+                for stop in route.stops
+            ]
+        )  # fmt: skip
 
     def state(self) -> VehicleState:
-        return VehicleState(
-            kind="shuttle",
-            battery_pct=round(self.vehicle.battery_pct, 1),
-            door_open=self._leave_at is not None,
-            occupancy=self.vehicle.occupancy,
-        )
+        return VehicleState.model_validate(self.controller.vehicle.interface_state())
 
     async def drive(self, pty: NmeaPty) -> None:
         """One NMEA epoch per simulated second, on the second."""
+        vehicle = self.controller.vehicle
         tick = float(int(self.clock.now()) + 1)
         while True:
             await self.clock.sleep(tick - self.clock.now())
             utc = datetime.fromtimestamp(tick, UTC)
-            pty.write(encode_epoch(ReceiverEpoch(
-                utc, self.vehicle.lat, self.vehicle.lon, self.vehicle.speed_mps,
-                self.vehicle.course_deg,
-            )))  # fmt: skip
-            self.vehicle.step(1.0)
-            if not self.vehicle.moving and self._stops:
-                self._at_stop(tick)
+            pty.write(encode_epoch(vehicle.receiver_epoch(utc)))
             tick += 1
-
-    def _at_stop(self, now: float) -> None:
-        _, eta = self._stops[0]
-        if self._leave_at is None:
-            self._leave_at = max(now, eta) + DWELL_S
-        elif now >= self._leave_at:
-            self._stops.pop(0)
-            self._leave_at = None
-            self._head_on()
-
-    def _head_on(self) -> None:
-        if self._stops:
-            self.vehicle.follow([self._stops[0][0]])
+            self.controller.step(1.0, tick)
 
 
 class CmdResults:
@@ -212,6 +199,7 @@ devices:
         [("mrs-sato", "pickup"), ("mrs-sato", "dropoff")]
     ]
     assert results.of(route_id(results)) == ["accepted", "applied"]
+    assert shuttle.controller.stops == ()  # and driven to its end
     # The service saw the ride through from the positions alone.
     (record,) = mobility.report().completed
     assert record.pickup_at is not None
