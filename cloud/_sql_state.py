@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from cloud._model import (
@@ -29,14 +28,13 @@ from cloud._model import (
     StateUpdate,
 )
 from cloud._sequence import merge_sequences, state_supersedes
-from cloud._sql_url import redacted, split_schema
-from messages import ConfigError, TransportError
+from cloud._sql_engine import sql_engine
+from cloud._sql_url import redacted
+from messages import TransportError
 
 logger = logging.getLogger(__name__)
 
-CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_MS = 30_000
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Open gaps of one (gateway, boot_id) reported after a write; the table keeps them all.
 REPORTED_GAPS_LIMIT = 1000
 
@@ -128,48 +126,22 @@ def _tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
     }
 
 
-def _engine(url: str) -> tuple[Engine, str | None]:
-    if url.startswith("sqlite:///"):
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy's begin event issue BEGIN IMMEDIATE instead of pysqlite's BEGIN.
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.close()
-
-        @event.listens_for(engine, "begin")
-        def _on_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-        return engine, None
-    if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-        plain, schema = split_schema(url)
-        driver_url = "postgresql+psycopg://" + plain.split("://", 1)[1]
-        engine = sa.create_engine(
-            driver_url,
-            pool_pre_ping=True,
-            connect_args={
-                "connect_timeout": CONNECT_TIMEOUT_S,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
-                f" -c lock_timeout={STATEMENT_TIMEOUT_MS}",
-            },
-        )
-        return engine, schema
-    msg = f"unsupported state store URL {url!r}: expected sqlite:///PATH or postgresql://…"
-    raise ConfigError(msg)
-
-
 class SqlStateStore:
     """Gateway, device, sequence, event and dead-letter tables on SQLite or PostgreSQL."""
 
     def __init__(self, url: str) -> None:
         self.url = redacted(url)
-        self._engine, schema = _engine(url)
+        # Two collectors may write at once: on SQLite each write takes the database lock first.
+        self._engine, schema = sql_engine(
+            url,
+            store="state store",
+            thread_check=False,
+            wal=True,
+            synchronous_normal=True,
+            immediate=True,
+            statement_timeout_ms=STATEMENT_TIMEOUT_MS,
+            lock_timeout_ms=STATEMENT_TIMEOUT_MS,
+        )
         self._postgres = self._engine.dialect.name == "postgresql"
         self._metadata = sa.MetaData(schema=schema)
         self._t = _tables(self._metadata)

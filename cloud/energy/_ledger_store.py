@@ -13,19 +13,17 @@ from decimal import Decimal
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy import event
-from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from cloud._sql_url import redacted, split_schema
+from cloud._sql_engine import sql_engine
+from cloud._sql_url import redacted
 from cloud.energy._settlement import EntryKind, LedgerEntry
 from cloud.energy._time import JST
 from messages import ConfigError, TransportError
 
 LEDGER_TABLE = "energy_ledger"
-CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_MS = 30_000
-SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 class _ExactDecimal(sa.types.TypeDecorator[Decimal]):
@@ -64,33 +62,6 @@ def _table(metadata: sa.MetaData) -> sa.Table:
     )
 
 
-def _engine(url: str) -> tuple[Engine, str | None]:
-    if url.startswith("sqlite:///"):
-        engine = sa.create_engine(url)
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.close()
-
-        return engine, None
-    if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
-        plain, schema = split_schema(url)
-        engine = sa.create_engine(
-            "postgresql+psycopg://" + plain.split("://", 1)[1],
-            pool_pre_ping=True,
-            connect_args={
-                "connect_timeout": CONNECT_TIMEOUT_S,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-            },
-        )
-        return engine, schema
-    msg = f"unsupported ledger store URL {url!r}: expected sqlite:///PATH or postgresql://…"
-    raise ConfigError(msg)
-
-
 def _ms(moment: datetime) -> int:
     return round(moment.timestamp() * 1000)
 
@@ -107,7 +78,9 @@ class SqlLedger:
 
     def __init__(self, url: str) -> None:
         self.url = redacted(url)
-        self._engine, schema = _engine(url)
+        self._engine, schema = sql_engine(
+            url, store="ledger store", wal=True, statement_timeout_ms=STATEMENT_TIMEOUT_MS
+        )
         self._table = _table(sa.MetaData(schema=schema))
         try:
             with self._engine.begin() as connection:

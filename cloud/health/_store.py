@@ -8,16 +8,15 @@ trigger makes the database refuse it too.
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from cloud._sql_url import redacted, split_schema
+from cloud._sql_engine import sql_engine
+from cloud._sql_url import redacted
 from cloud.health._model import (
     Actor,
     Alert,
@@ -29,9 +28,7 @@ from cloud.health._model import (
 )
 from messages import ConfigError, TransportError
 
-CONNECT_TIMEOUT_S = 10
 STATEMENT_TIMEOUT_MS = 30_000
-SQLITE_BUSY_TIMEOUT_S = 30
 
 _ID = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
@@ -122,39 +119,6 @@ def _tables(metadata: sa.MetaData) -> dict[str, sa.Table]:
     }
 
 
-def _engine(url: str) -> tuple[Engine, str | None]:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False}
-        )
-
-        @event.listens_for(engine, "connect")
-        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            # WAL as the collector's state has it (same file); NORMAL survives a process crash.
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-        return engine, None
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        plain, schema = split_schema(url)
-        engine = sa.create_engine(
-            "postgresql+psycopg://" + plain.split("://", 1)[1],
-            pool_pre_ping=True,
-            connect_args={
-                "connect_timeout": CONNECT_TIMEOUT_S,
-                "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
-                f" -c lock_timeout={STATEMENT_TIMEOUT_MS}",
-            },
-        )
-        return engine, schema
-    scheme = url.split("://", 1)[0]
-    msg = f"unsupported care state URL {scheme}://…: expected sqlite:///PATH or postgresql://…"
-    raise ConfigError(msg)
-
-
 def _one_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
@@ -191,7 +155,17 @@ class CareStore:
 
     def __init__(self, url: str) -> None:
         self.url = redacted(url)
-        self._engine, schema = _engine(url)
+        # WAL as the collector's state has it (same file); NORMAL survives a process crash.
+        self._engine, schema = sql_engine(
+            url,
+            store="care state",
+            create_parent_dir=True,
+            thread_check=False,
+            wal=True,
+            synchronous_normal=True,
+            statement_timeout_ms=STATEMENT_TIMEOUT_MS,
+            lock_timeout_ms=STATEMENT_TIMEOUT_MS,
+        )
         self._postgres = self._engine.dialect.name == "postgresql"
         self._t = _tables(sa.MetaData(schema=schema))
         try:

@@ -2,19 +2,15 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from cloud._sql_url import split_schema
+from cloud._sql_engine import sql_engine
 from cloud.registry._model import ROLES, AuthKind, Identity, RevokedCertificate, Role
 from messages import ConfigError, TransportError
-
-CONNECT_TIMEOUT_S = 10
-SQLITE_BUSY_TIMEOUT_S = 30
 
 
 def _tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
@@ -40,19 +36,6 @@ def _tables(metadata: sa.MetaData) -> tuple[sa.Table, sa.Table]:
     return identities, revoked
 
 
-def _engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-    if url.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
-        driver_url = "postgresql+psycopg://" + split_schema(url)[0].split("://", 1)[1]
-        return sa.create_engine(
-            driver_url, pool_pre_ping=True, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
-        )
-    msg = f"unsupported registry URL {url.split('://', 1)[0]}://…: expected sqlite:///PATH or postgresql://…"
-    raise ConfigError(msg)
-
-
 def _identity(row: Any) -> Identity:
     role = cast("Role", row.role)
     auth = cast("AuthKind", row.auth)
@@ -72,8 +55,7 @@ class IdentityRegistry:
     """Provisioned identities and revoked certificates; one row per broker username."""
 
     def __init__(self, url: str) -> None:
-        self._engine = _engine(url)
-        schema = split_schema(url)[1] if not url.startswith("sqlite") else None
+        self._engine, schema = sql_engine(url, store="registry", create_parent_dir=True)
         self._identities, self._revoked = _tables(sa.MetaData(schema=schema))
         try:
             with self._engine.begin() as connection:
