@@ -15,6 +15,8 @@ As a service (``hinode mobility run``)::
     loop = ShuttleServiceLoop(MobilityServiceConfig(...), commands, now=clock.now())
     loop.request(ride, now)         # answered at once; the shuttle gets its route as a cmd
     loop.receive(topic, payload)    # a position message: stops served, ETAs re-timed
+    loop.command_result(topic, payload)   # the gateway's answer: lost routes are sent again
+    loop.cancel(request_id, now)    # a ride not yet picked up leaves its route
     loop.report()                   # waits and ride times
 
 Scooters::
@@ -82,6 +84,7 @@ from cloud.mobility._rebalance import (
 )
 from cloud.mobility._rebalance_input import RebalanceInput
 from cloud.mobility._reoptimise import reoptimise
+from cloud.mobility._route_delivery import ResultVerdict, RouteCommand, RouteDelivery
 from cloud.mobility._routes import RideRequest, Schedule, Shuttle, Stop, schedule, stops_of
 from cloud.mobility._scooter_states import (
     TRANSITIONS,
@@ -90,7 +93,14 @@ from cloud.mobility._scooter_states import (
     VehicleStatus,
     next_state,
 )
-from cloud.mobility._service import ServiceReport, ShuttleService
+from cloud.mobility._service import (
+    CancellationError,
+    RideState,
+    RideStatus,
+    ServiceReport,
+    ShuttleService,
+    compute_batch,
+)
 from cloud.mobility._service_loop import (
     MobilityServiceConfig,
     ServiceLog,
@@ -110,6 +120,7 @@ __all__ = [
     "Alternative",
     "Assignment",
     "BusConnection",
+    "CancellationError",
     "DemandProfile",
     "DispatchInput",
     "DispatchInputError",
@@ -132,9 +143,14 @@ __all__ = [
     "RebalanceInput",
     "RebalancePlan",
     "Refusal",
+    "ResultVerdict",
     "RideRecord",
     "RideRequest",
+    "RideState",
+    "RideStatus",
     "Route",
+    "RouteCommand",
+    "RouteDelivery",
     "RouteProgress",
     "Schedule",
     "Scooter",
@@ -158,6 +174,7 @@ __all__ = [
     "ZoneOutlook",
     "best_insertion",
     "best_insertion_into",
+    "compute_batch",
     "demand_profile",
     "describe_validation_error",
     "dispatch",

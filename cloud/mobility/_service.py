@@ -3,12 +3,14 @@
 Pure and single-threaded: the transport (MQTT, HTTP) calls it with plain values and ``now``.
 Each shuttle's route holds only the stops still ahead; a position within ``arrival_radius_m``
 of the next stop serves it (a pickup not before it is due), moves the shuttle there and re-times
-the rest. New rides are inserted at once or refused with a reason; every
-``reoptimise_every_s`` a batch re-optimisation may move rides not yet picked up, never breaking
-a promise.
+the rest. New rides are inserted at once or refused with a reason; a ride not yet picked up
+may be cancelled. Every ``reoptimise_every_s`` a batch re-optimisation may move rides not yet
+picked up, never breaking a promise; it can be computed elsewhere (a worker thread) from a
+snapshot and is adopted only if nothing changed meanwhile.
 """
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from cloud.mobility._dispatch import (
     DispatchResult,
@@ -30,6 +32,7 @@ class ServiceReport:
 
     rides: tuple[RideRecord, ...]
     refused: int
+    cancelled: int = 0
 
     @property
     def completed(self) -> tuple[RideRecord, ...]:
@@ -49,6 +52,45 @@ class ServiceReport:
             for r in self.completed
             if r.dropoff_at is not None and r.dropoff_at > requests[r.request].latest_dropoff + 1
         )
+
+
+RideState = Literal["scheduled", "aboard", "completed", "cancelled"]
+
+
+class CancellationError(ValueError):
+    """A ride that cannot be cancelled: ``state`` is unknown, aboard, completed or cancelled."""
+
+    def __init__(self, request: str, state: RideState | Literal["unknown"]) -> None:
+        reasons = {
+            "unknown": "no such ride was booked",
+            "aboard": "the rider is aboard",
+            "completed": "the ride is over",
+            "cancelled": "the ride was cancelled already",
+        }
+        super().__init__(f"ride {request!r} cannot be cancelled: {reasons[state]}")
+        self.request = request
+        self.state = state
+
+
+@dataclass(frozen=True, slots=True)
+class RideStatus:
+    """One booked ride now: its promise, the live ETAs (while planned) and what happened."""
+
+    request: str
+    state: RideState
+    shuttle: str | None
+    promised_pickup: float | None
+    promised_dropoff: float
+    pickup_eta: float | None
+    dropoff_eta: float | None
+    picked_up_at: float | None
+    dropped_off_at: float | None
+
+
+def compute_batch(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
+    """The batch re-optimisation of *snapshot*: pure, so it may run in a worker thread."""
+    # Riders refused earlier were told so: the batch works for the rides accepted.
+    return reoptimise(replace(snapshot, refusals=()), time_budget_s=budget_s)
 
 
 class ShuttleService:
@@ -76,6 +118,10 @@ class ShuttleService:
         self.result = DispatchResult(now, travel, routes, {}, frozenset())
         self.rides: dict[str, RideRecord] = {}
         self.refused = 0
+        #: Cancelled rides and when; they leave ``rides``.
+        self.cancelled: dict[str, RideRecord] = {}
+        #: Which shuttle picked each rider up (the route forgets once the stops are served).
+        self._picked_up_by: dict[str, str] = {}
 
     @property
     def routes(self) -> dict[str, Route]:
@@ -106,6 +152,7 @@ class ShuttleService:
             record = self.rides[stop.request]
             if stop.action == "pickup":
                 self.rides[stop.request] = replace(record, pickup_at=at)
+                self._picked_up_by[stop.request] = shuttle_id
                 # Aboard now: the ride limit becomes a plain deadline on the drop-off.
                 stops = [_ride_limit_as_deadline(later, stop.request, at) for later in stops]
             else:
@@ -118,18 +165,95 @@ class ShuttleService:
         return reached
 
     def tick(self, now: float) -> bool:
-        """Run the batch re-optimisation when it is due; True if it ran."""
-        if now < self._next_batch:
+        """Run the batch re-optimisation when it is due, here and now; True if it ran."""
+        snapshot = self.batch_due(now)
+        if snapshot is None:
             return False
-        self._next_batch = now + self.reoptimise_every_s
-        self._retime(now)
-        # Riders refused earlier were told so: the batch works for the rides accepted.
-        accepted = replace(self.result, refusals=())
-        self.result = reoptimise(accepted, time_budget_s=self.batch_budget_s)
+        self.adopt(snapshot, compute_batch(snapshot, self.batch_budget_s))
         return True
 
+    def batch_due(self, now: float) -> DispatchResult | None:
+        """When the batch is due: the state to compute it from (see :func:`compute_batch`)."""
+        if now < self._next_batch:
+            return None
+        self._next_batch = now + self.reoptimise_every_s
+        self._retime(now)
+        return self.result
+
+    def adopt(self, snapshot: DispatchResult, batch: DispatchResult) -> bool:
+        """Take *batch* if the state is still *snapshot*; else drop it and retry next round
+        (a ride or a position arrived meanwhile: the batch would undo it)."""
+        if self.result is not snapshot:
+            self._next_batch = min(self._next_batch, self.result.now)
+            return False
+        self.result = batch
+        return True
+
+    def cancel(self, request_id: str, now: float) -> str:
+        """Cancel a ride not yet picked up: both stops leave its route, which is re-timed.
+        Returns the shuttle whose route changed; raises :class:`CancellationError`."""
+        state = self.state_of(request_id)
+        if state != "scheduled":
+            raise CancellationError(request_id, state or "unknown")
+        self._retime(now)
+        routes = dict(self.routes)
+        shuttle_id = next(sid for sid, route in routes.items() if request_id in route.requests())
+        route = routes[shuttle_id]
+        kept = tuple(stop for stop in route.stops if stop.request != request_id)
+        routes[shuttle_id] = self._timed(route.shuttle, kept, self.result.now)
+        self.result = replace(
+            self.result, routes=routes, promised=self.result.promised - {request_id}
+        )
+        self.cancelled[request_id] = self.rides.pop(request_id)
+        return shuttle_id
+
+    def booked(self, request_id: str) -> bool:
+        """True if a ride with this id was asked for already (served, refused or cancelled)."""
+        return request_id in self.result.requests or request_id in self.cancelled
+
+    def state_of(self, request_id: str) -> RideState | None:
+        """Where a booked ride stands; None if it was never booked (or was refused)."""
+        if request_id in self.cancelled:
+            return "cancelled"
+        record = self.rides.get(request_id)
+        if record is None:
+            return None
+        if record.dropoff_at is not None:
+            return "completed"
+        return "aboard" if record.pickup_at is not None else "scheduled"
+
+    def status(self, request_id: str) -> RideStatus | None:
+        """A booked ride's promise, live ETAs and progress; None if never booked."""
+        state = self.state_of(request_id)
+        if state is None:
+            return None
+        record = self.rides.get(request_id) or self.cancelled[request_id]
+        shuttle, etas = self._picked_up_by.get(request_id), {}
+        for sid, route in self.routes.items():
+            for stop, eta in zip(route.stops, route.timing.service, strict=True):
+                if stop.request == request_id:
+                    shuttle, etas[stop.action] = sid, eta
+        return RideStatus(
+            request_id,
+            state,
+            None if state == "cancelled" else shuttle,
+            record.promised_pickup,
+            record.promised_dropoff,
+            etas.get("pickup"),
+            etas.get("dropoff"),
+            record.pickup_at,
+            record.dropoff_at,
+        )
+
+    def route_at(self, shuttle_id: str, now: float) -> Route:
+        """The shuttle's route timed from *now* (the state is left as it is)."""
+        route = self.routes[shuttle_id]
+        if now <= self.result.now:
+            return route
+        return self._timed(route.shuttle, route.stops, now)
+
     def report(self) -> ServiceReport:
-        return ServiceReport(tuple(self.rides.values()), self.refused)
+        return ServiceReport(tuple(self.rides.values()), self.refused, len(self.cancelled))
 
     def _retime(self, now: float) -> None:
         """Routes timed from *now*: a shuttle that has not moved since is still where it was."""

@@ -4,8 +4,11 @@ A thin loop around :class:`ShuttleService`: every ride is answered at once; each
 route changed gets it as a ``cmd`` of kind ``route`` (with an expiry) on its gateway; positions
 from ``position/{vehicle}`` move the shuttles along their routes, serve the stops they reach and
 re-time the rest. A route that only lost the stops just served is not sent again: the shuttle
-knows. Everything it touches goes through ports (command publishing, a service log), so it runs
-with in-memory adapters in tests and with MQTT in production.
+knows. The gateway's ``cmd-result`` answers tell whether the latest route arrived: one lost,
+rejected as expired or refused by the vehicle is sent again (see :mod:`._route_delivery`). The
+batch re-optimisation runs in a worker thread and is adopted only if nothing changed meanwhile.
+Everything it touches goes through ports (command publishing, a service log), so it runs with
+in-memory adapters in tests and with MQTT in production.
 """
 
 import asyncio
@@ -13,7 +16,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -24,12 +27,21 @@ from cloud.mobility._geo import TravelModel
 from cloud.mobility._insertion import Insertion
 from cloud.mobility._insertion import Route as PlannedRoute
 from cloud.mobility._progress import ARRIVAL_RADIUS_M
+from cloud.mobility._route_delivery import ResultVerdict, RouteDelivery
 from cloud.mobility._routes import RideRequest, Stop
-from cloud.mobility._service import ServiceReport, ShuttleService
-from messages import Clock, CmdPayload, ContractError, PositionPayload, decode, encode
+from cloud.mobility._service import ServiceReport, ShuttleService, compute_batch
+from messages import (
+    Clock,
+    CmdPayload,
+    CmdResultPayload,
+    ContractError,
+    PositionPayload,
+    decode,
+    encode,
+)
 from messages.ids import Identifier
 from messages.models import Route, RouteStop
-from messages.topics import Topic, TopicKind, subscription
+from messages.topics import Topic, TopicKind, parse_topic, subscription
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +95,8 @@ class MobilityServiceConfig(_Model):
     arrival_radius_m: Annotated[float, Field(gt=0, le=500)] = ARRIVAL_RADIUS_M
     #: A route command older than this is refused by the gateway (the plan has moved on).
     command_ttl_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    #: A route command with no ``accepted`` within this long is sent again.
+    resend_after_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
     interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
     reoptimise_every_s: Annotated[float, Field(gt=0)] = 300.0
     shuttles: Annotated[list[ServiceShuttle], Field(min_length=1, max_length=1000)]
@@ -103,6 +117,10 @@ class MobilityServiceConfig(_Model):
     @property
     def position_filter(self) -> str:
         return subscription(TopicKind.POSITION, site=self.site)
+
+    @property
+    def cmd_result_filter(self) -> str:
+        return subscription(TopicKind.CMD_RESULT, site=self.site)
 
 
 class CommandPort(Protocol):
@@ -147,11 +165,16 @@ class ShuttleServiceLoop:
             arrival_radius_m=config.arrival_radius_m,
         )
         self.boot_id = boot_id or secrets.token_hex(8)
+        #: Route commands published, resends included.
         self.commands_sent = 0
+        self.commands_resent = 0
         self.positions_received = 0
+        self.batches_dropped = 0
+        self.delivery = RouteDelivery(config.resend_after_s)
         self._commands = commands
         self._log: ServiceLog = service_log or _NoLog()
         self._gateways = {s.id: s.gateway for s in config.shuttles}
+        #: Per shuttle the stops it was sent and has not yet served.
         self._sent: dict[str, tuple[tuple[str, str], ...]] = {s.id: () for s in config.shuttles}
         self._seq = 0
 
@@ -192,43 +215,137 @@ class ShuttleServiceLoop:
             for stop in served:
                 self._served(message.vehicle, stop, at)
             reached += served
+        if reached:
+            # Served stops are not news to the shuttle; anything else that differs is.
+            done = {(stop.request, stop.action) for stop in reached}
+            known = self._sent[message.vehicle]
+            self._sent[message.vehicle] = tuple(stop for stop in known if stop not in done)
         self.send_changed(self.service.result.now)
         return reached
 
+    def cancel(self, request_id: str, now: float) -> str:
+        """Cancel a ride not yet picked up; its shuttle gets its route without it.
+        Raises :class:`CancellationError` (aboard, completed, cancelled or unknown)."""
+        shuttle = self.service.cancel(request_id, now)
+        self._log.record({"event": "cancelled", "request": request_id, "shuttle": shuttle})
+        self.send_changed(now)
+        return shuttle
+
+    def command_result(
+        self, topic: str, payload: bytes, now: float | None = None
+    ) -> ResultVerdict | None:
+        """A ``cmd-result/{vehicle}`` message; *now* defaults to the gateway's answer time.
+        Results of other commands than a shuttle's latest route are ignored."""
+        try:
+            message = decode(topic, payload)
+        except ContractError as exc:
+            log.warning("invalid command result", extra={"topic": topic, "reason": str(exc)})
+            return None
+        result = message.payload
+        if not isinstance(result, CmdResultPayload) or (
+            self._gateways.get(result.device) != message.topic.gateway
+        ):
+            return None
+        at = result.ts / 1000 if now is None else now
+        verdict = self.delivery.result(
+            result.device, result.command_id, result.status, result.reason, at
+        )
+        if verdict.verdict == "refused" and verdict.first_refusal:
+            self._log.record(
+                {
+                    "event": "route_refused",
+                    "shuttle": result.device,
+                    "command": result.command_id,
+                    "status": result.status,
+                    "reason": result.reason,
+                }
+            )
+        return verdict
+
+    def resend_due(self, now: float) -> list[str]:
+        """Send again, timed from *now*, every route not accepted in time; the shuttles."""
+        due = self.delivery.due(now)
+        for shuttle in due:
+            previous = self.delivery.latest(shuttle)
+            assert previous is not None
+            route = self.service.route_at(shuttle, now)
+            command = self._send(shuttle, route, now, resend=True)
+            self._sent[shuttle] = tuple((stop.request, stop.action) for stop in route.stops)
+            self.commands_resent += 1
+            self._log.record(
+                {
+                    "event": "route_resent",
+                    "shuttle": shuttle,
+                    "command": command,
+                    "attempt": previous.attempt + 1,
+                    "because": _why_resent(previous.outcome, previous.reason),
+                }
+            )
+        return due
+
     def step(self, now: float) -> None:
-        """One round: the batch re-optimisation when due, and any route it changed."""
+        """One round here and now: the batch re-optimisation when due (blocking for up to its
+        budget), any route it changed, and resends that are due."""
         if self.service.tick(now):
             self._log.record({"event": "reoptimised", "at": _iso(now)})
         self.send_changed(now)
+        self.resend_due(now)
+
+    async def step_async(self, clock: Clock) -> None:
+        """One round of :meth:`run`: as :meth:`step`, the batch computed in a worker thread
+        so that the event loop keeps serving positions, results and bookings meanwhile."""
+        snapshot = self.service.batch_due(clock.now())
+        if snapshot is not None:
+            batch = await asyncio.to_thread(compute_batch, snapshot, self.service.batch_budget_s)
+            now = clock.now()
+            if self.service.adopt(snapshot, batch):
+                self._log.record({"event": "reoptimised", "at": _iso(now)})
+            else:
+                self.batches_dropped += 1
+                log.debug("batch dropped: the state changed while it was computed")
+        now = clock.now()
+        self.send_changed(now)
+        self.resend_due(now)
 
     def report(self) -> ServiceReport:
         return self.service.report()
 
     async def run(self, clock: Clock, *, rounds: int | None = None) -> None:
-        """Request the booked rides, then step every ``interval_s`` until cancelled."""
+        """Request the booked rides, then a round every ``interval_s`` until cancelled."""
         for ride in self.config.rides:
             self.request(ride.request(), clock.now())
         done = 0
         while rounds is None or done < rounds:
-            self.step(clock.now())
+            await self.step_async(clock)
             done += 1
             await clock.sleep(self.config.interval_s)
 
-    async def serve(self, broker_url: str, clock: Clock, *, rounds: int | None = None) -> None:
-        """:meth:`run` while following the site's positions over MQTT (a persistent session:
-        positions sent while the service was away arrive when it is back)."""
+    async def serve(
+        self,
+        broker_url: str,
+        clock: Clock,
+        *,
+        rounds: int | None = None,
+        protocol: Literal["auto", "v5", "v311"] = "auto",
+    ) -> None:
+        """:meth:`run` while following the site's positions and command results over MQTT (a
+        persistent session: what was sent while the service was away arrives when it is back)."""
 
         def inbound(message: Inbound) -> None:
-            self.receive(message.topic, message.payload)
+            if _kind(message.topic) is TopicKind.CMD_RESULT:
+                self.command_result(message.topic, message.payload, clock.now())
+                self.resend_due(clock.now())  # an expired route goes out again at once
+            else:
+                self.receive(message.topic, message.payload)
             subscriber.ack(message)
 
         subscriber = Subscriber(
             broker_url,
             client_id=f"hinode-mobility-{self.config.site}"[:64],
             data_filters=(),
-            plain_filters=(self.config.position_filter,),
+            plain_filters=(self.config.position_filter, self.config.cmd_result_filter),
             shared_group=None,
-            protocol="auto",
+            protocol=protocol,
             on_message=inbound,
         )
         async with asyncio.TaskGroup() as tasks:
@@ -244,17 +361,16 @@ class ShuttleServiceLoop:
         sent: list[str] = []
         for shuttle, route in self.service.routes.items():
             stops = tuple((stop.request, stop.action) for stop in route.stops)
-            before = self._sent[shuttle]
-            # Stops served drop off the front: the shuttle already has the rest.
-            if len(stops) <= len(before) and stops == before[len(before) - len(stops) :]:
-                self._sent[shuttle] = stops
+            if stops == self._sent[shuttle]:
                 continue
             self._send(shuttle, route, now)
             self._sent[shuttle] = stops
             sent.append(shuttle)
         return sent
 
-    def _send(self, shuttle: str, planned: PlannedRoute, now: float) -> None:
+    def _send(
+        self, shuttle: str, planned: PlannedRoute, now: float, *, resend: bool = False
+    ) -> str:
         sent_at = int(now * 1000)
         # Time-based, so that a restarted service never goes back in sequence.
         self._seq = max(self._seq + 1, sent_at)
@@ -283,14 +399,17 @@ class ShuttleServiceLoop:
         topic = Topic(self.config.site, gateway, TopicKind.CMD, shuttle)
         self._commands.publish(str(topic), encode(payload))
         self.commands_sent += 1
-        self._log.record(
-            {
-                "event": "route_sent",
-                "shuttle": shuttle,
-                "command": payload.id,
-                "stops": _stops(route),
-            }
-        )
+        self.delivery.sent(shuttle, payload.id, now, resend=resend)
+        if not resend:
+            self._log.record(
+                {
+                    "event": "route_sent",
+                    "shuttle": shuttle,
+                    "command": payload.id,
+                    "stops": _stops(route),
+                }
+            )
+        return payload.id
 
     def _served(self, shuttle: str, stop: Stop, at: float) -> None:
         ride = self.service.rides[stop.request]
@@ -305,6 +424,19 @@ class ShuttleServiceLoop:
         else:
             entry["ride_s"] = ride.ride_s
         self._log.record(entry)
+
+
+def _kind(topic: str) -> TopicKind | None:
+    try:
+        return parse_topic(topic).kind
+    except ContractError:
+        return None
+
+
+def _why_resent(outcome: str, reason: str | None) -> str:
+    if outcome == "sent":
+        return "no answer"
+    return outcome if reason is None else f"{outcome}: {reason}"
 
 
 def _stops(route: Route) -> Sequence[str]:
@@ -329,6 +461,7 @@ def report_document(report: ServiceReport) -> dict[str, Any]:
             for ride in report.rides
         ],
         "refused": report.refused,
+        "cancelled": report.cancelled,
         "completed": len(report.completed),
         "mean_wait_s": report.mean_wait_s(),
         "mean_ride_s": report.mean_ride_s(),

@@ -10,11 +10,13 @@ import random
 import pytest
 
 from cloud.mobility import (
+    CancellationError,
     Refusal,
     RideRequest,
     ShuttleService,
     ShuttleState,
     TravelModel,
+    compute_batch,
     distance_m,
 )
 from simulators.vehicles import SimulatedVehicle, city_roads
@@ -105,3 +107,51 @@ def test_a_morning_of_rides_every_promise_kept(seed: int) -> None:
     assert report.mean_ride_s() is not None
     assert all(vehicle.occupancy == 0 for vehicle in vehicles.values())
     assert all(not route.stops for route in service.routes.values())
+
+
+def two_rides_on_one_shuttle() -> ShuttleService:
+    roads = city_roads()
+    place = {node: (roads.nodes[node].lat, roads.nodes[node].lon) for node in roads.nodes}
+    service = ShuttleService([ShuttleState("s0", place["estate-gate"], 4)], TRAVEL, NOW)
+    for rid, home in (("near", "estate-1"), ("far", "estate-6")):
+        ride = RideRequest(rid, place[home], place["bus-stop"], 1, NOW + 60, NOW + 3600)
+        assert not isinstance(service.request(ride, NOW), Refusal)
+    return service
+
+
+def test_a_cancelled_ride_leaves_its_route_and_the_rest_is_retimed() -> None:
+    service = two_rides_on_one_shuttle()
+    before = service.status("far")
+    assert before is not None
+    assert before.dropoff_eta is not None
+    assert service.cancel("near", NOW + 10) == "s0"
+    route = service.routes["s0"]
+    assert {stop.request for stop in route.stops} == {"far"}
+    assert route.timing.feasible
+    after = service.status("far")
+    assert after is not None
+    assert after.dropoff_eta is not None
+    assert after.dropoff_eta < before.dropoff_eta  # no detour to the other home
+    cancelled = service.status("near")
+    assert cancelled is not None
+    assert (cancelled.state, cancelled.shuttle, cancelled.pickup_eta) == ("cancelled", None, None)
+    assert service.report().cancelled == 1
+    assert [ride.request for ride in service.report().rides] == ["far"]
+    with pytest.raises(CancellationError, match="cancelled already"):
+        service.cancel("near", NOW + 20)
+
+
+def test_a_batch_is_adopted_only_if_nothing_changed_since_its_snapshot() -> None:
+    service = two_rides_on_one_shuttle()
+    assert service.batch_due(NOW + 1) is None  # not due yet
+    snapshot = service.batch_due(NOW + 300)
+    assert snapshot is not None
+    batch = compute_batch(snapshot, 0.05)
+    service.position("s0", service.routes["s0"].shuttle.position, NOW + 301)
+    assert not service.adopt(snapshot, batch)
+    assert service.result.now == NOW + 301
+    # Due again at once: the next round retries.
+    again = service.batch_due(NOW + 302)
+    assert again is not None
+    assert service.adopt(again, compute_batch(again, 0.05))
+    assert service.result.now == NOW + 302

@@ -9,16 +9,20 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from cloud.mobility import (
+    CancellationError,
+    DispatchResult,
     Insertion,
     MobilityServiceConfig,
     Refusal,
     RideRequest,
     ServiceShuttle,
     ShuttleServiceLoop,
+    compute_batch,
     distance_m,
 )
+from cloud.mobility import _service_loop as service_loop
 from hinode.cli import app
-from messages import CmdPayload, Fix, PositionPayload, decode, encode
+from messages import CmdPayload, CmdResultPayload, Fix, PositionPayload, decode, encode
 from messages import topics as t
 
 NOW = 1_795_420_800.0
@@ -156,3 +160,172 @@ def test_run_with_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "shuttles" in result.output
     assert not (tmp_path / "d").exists()
+
+
+def result(
+    command: str, status: str, reason: str | None = None, at: float = NOW
+) -> tuple[str, bytes]:
+    payload = CmdResultPayload(
+        gateway="gw-depot",
+        boot_id="c0ffee00c0ffee00",
+        seq=2,
+        sent_at=int(at * 1000),
+        command_id=command,
+        device="shuttle-1",
+        status=status,  # type: ignore[arg-type]
+        reason=reason,
+        ts=int(at * 1000),
+    )
+    return t.cmd_result_topic("midorigaoka", "gw-depot", "shuttle-1"), encode(payload)
+
+
+def test_a_route_never_answered_is_resent_with_fresh_timing_and_a_new_id() -> None:
+    loop, commands, log = service()
+    loop.request(ride("mrs-sato"), NOW)
+    loop.step(NOW + 14)
+    assert len(commands.sent) == 1
+    loop.step(NOW + 15)
+    assert len(commands.sent) == 2
+    first, again = commands.sent[0][1], commands.sent[1][1]
+    assert again.id != first.id
+    assert again.seq > first.seq
+    assert again.sent_at == int((NOW + 15) * 1000)
+    assert again.expires_at == again.sent_at + 60_000
+    assert again.route is not None
+    assert first.route is not None
+    assert [s.request for s in again.route.stops] == [s.request for s in first.route.stops]
+    assert (loop.commands_sent, loop.commands_resent) == (2, 1)
+    resent = [e for e in log.entries if e["event"] == "route_resent"]
+    assert resent == [
+        {
+            "event": "route_resent",
+            "shuttle": "shuttle-1",
+            "command": again.id,
+            "attempt": 2,
+            "because": "no answer",
+        }
+    ]
+    # Once accepted it rests.
+    loop.command_result(*result(again.id, "accepted"), now=NOW + 16)
+    loop.step(NOW + 600)
+    assert loop.commands_resent == 1
+
+
+def test_a_route_rejected_as_expired_is_resent_at_once() -> None:
+    loop, commands, _ = service()
+    loop.request(ride("mrs-sato"), NOW)
+    command = commands.sent[0][1].id
+    verdict = loop.command_result(*result(command, "rejected", "expired 3000 ms ago"), now=NOW + 2)
+    assert verdict is not None
+    assert verdict.verdict == "expired"
+    assert loop.resend_due(NOW + 2) == ["shuttle-1"]
+    assert len(commands.sent) == 2
+
+
+def test_a_refused_route_is_logged_once_and_retried_after_resend_after_s() -> None:
+    loop, commands, log = service()
+    loop.request(ride("mrs-sato"), NOW)
+    loop.command_result(*result(commands.sent[-1][1].id, "failed", "door stuck"), now=NOW + 1)
+    loop.step(NOW + 15)
+    assert len(commands.sent) == 1
+    loop.step(NOW + 16)
+    assert len(commands.sent) == 2
+    loop.command_result(*result(commands.sent[-1][1].id, "failed", "door stuck"), now=NOW + 17)
+    refused = [e for e in log.entries if e["event"] == "route_refused"]
+    assert len(refused) == 1
+    assert refused[0]["reason"] == "door stuck"
+    assert log.entries[-1]["event"] != "route_refused"
+
+
+def test_a_result_for_an_older_route_is_ignored() -> None:
+    loop, commands, _ = service()
+    loop.request(ride("mrs-sato"), NOW)
+    loop.request(ride("mr-ito", earliest=NOW + 90), NOW + 1)
+    older, latest = commands.sent[0][1].id, commands.sent[1][1].id
+    verdict = loop.command_result(*result(older, "applied"), now=NOW + 2)
+    assert verdict is not None
+    assert verdict.verdict == "stale"
+    assert loop.resend_due(NOW + 16) == ["shuttle-1"]
+    assert commands.sent[-1][1].id not in (older, latest)
+
+
+def test_results_of_other_gateways_and_broken_ones_are_ignored() -> None:
+    loop, commands, _ = service()
+    loop.request(ride("mrs-sato"), NOW)
+    assert loop.command_result(t.cmd_result_topic("midorigaoka", "gw-depot", "x"), b"{") is None
+    payload = CmdResultPayload(
+        gateway="gw-other",
+        boot_id="c0ffee00c0ffee00",
+        seq=2,
+        sent_at=int(NOW * 1000),
+        command_id=commands.sent[0][1].id,
+        device="shuttle-1",
+        status="applied",
+        ts=int(NOW * 1000),
+    )
+    topic = t.cmd_result_topic("midorigaoka", "gw-other", "shuttle-1")
+    assert loop.command_result(topic, encode(payload)) is None
+    assert loop.resend_due(NOW + 15) == ["shuttle-1"]
+
+
+def test_cancelling_the_only_ride_sends_an_empty_route() -> None:
+    loop, commands, log = service()
+    loop.request(ride("mrs-sato"), NOW)
+    assert loop.cancel("mrs-sato", NOW + 10) == "shuttle-1"
+    route = commands.sent[-1][1].route
+    assert route is not None
+    assert route.stops == []
+    assert {"event": "cancelled", "request": "mrs-sato"}.items() <= log.entries[-2].items()
+    assert loop.report().cancelled == 1
+    assert loop.report().rides == ()
+
+
+def test_a_ride_aboard_cannot_be_cancelled() -> None:
+    loop, commands, _ = service()
+    loop.request(ride("mrs-sato"), NOW)
+    loop.receive(*position(NOW + 100, ESTATE))
+    with pytest.raises(CancellationError, match="aboard") as raised:
+        loop.cancel("mrs-sato", NOW + 110)
+    assert raised.value.state == "aboard"
+    with pytest.raises(CancellationError, match="no such ride"):
+        loop.cancel("nobody", NOW + 110)
+    assert len(commands.sent) == 1
+
+
+async def test_a_batch_that_finds_the_state_changed_is_dropped_and_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop, _, log = service()
+    loop.request(ride("mrs-sato", earliest=NOW + 600), NOW)
+
+    class Clock:
+        def __init__(self) -> None:
+            self.at = NOW + loop.config.reoptimise_every_s
+
+        def now(self) -> float:
+            return self.at
+
+        async def sleep(self, seconds: float) -> None:
+            self.at += seconds
+
+    clock = Clock()
+    snapshots: list[DispatchResult] = []
+
+    def batch_while_a_position_arrives(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
+        snapshots.append(snapshot)
+        if len(snapshots) == 1:
+            loop.receive(*position(clock.now() + 0.5, DEPOT))
+        return compute_batch(snapshot, budget_s)
+
+    monkeypatch.setattr(service_loop, "compute_batch", batch_while_a_position_arrives)
+    await loop.step_async(clock)
+    assert (len(snapshots), loop.batches_dropped) == (1, 1)
+    assert not any(entry["event"] == "reoptimised" for entry in log.entries)
+    # The position the batch did not know of stands.
+    assert loop.service.result.now == clock.now() + 0.5
+    # The next round computes again; this time nothing changed meanwhile.
+    clock.at += 1
+    await loop.step_async(clock)
+    assert (len(snapshots), loop.batches_dropped) == (2, 1)
+    assert log.entries[-1]["event"] == "reoptimised"
+    assert loop.service.result.now == clock.now()
