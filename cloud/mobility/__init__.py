@@ -18,6 +18,7 @@ As a service (``hinode mobility run``)::
     loop.command_result(topic, payload)   # the gateway's answer: lost routes are sent again
     loop.cancel(request_id, now)    # a ride not yet picked up leaves its route
     loop.report()                   # waits and ride times
+    create_booking_app(loop, clock) # POST/GET/DELETE /rides, GET /shuttles over HTTP
 
 Scooters::
 
@@ -34,6 +35,7 @@ Rebalancing::
     plan = plan_rebalancing(fleet, profile, at, Van(position, capacity=8, batteries=10))
 """
 
+from cloud.mobility._booking_api import RideBooking, create_booking_app
 from cloud.mobility._dispatch import (
     Alternative,
     Assignment,
@@ -144,6 +146,7 @@ __all__ = [
     "RebalancePlan",
     "Refusal",
     "ResultVerdict",
+    "RideBooking",
     "RideRecord",
     "RideRequest",
     "RideState",
@@ -175,6 +178,7 @@ __all__ = [
     "best_insertion",
     "best_insertion_into",
     "compute_batch",
+    "create_booking_app",
     "demand_profile",
     "describe_validation_error",
     "dispatch",

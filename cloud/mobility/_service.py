@@ -222,15 +222,19 @@ class ShuttleService:
             return "completed"
         return "aboard" if record.pickup_at is not None else "scheduled"
 
-    def status(self, request_id: str) -> RideStatus | None:
-        """A booked ride's promise, live ETAs and progress; None if never booked."""
+    def status(self, request_id: str, now: float | None = None) -> RideStatus | None:
+        """A booked ride's promise, ETAs (from *now* if given) and progress; None if never
+        booked."""
         state = self.state_of(request_id)
         if state is None:
             return None
         record = self.rides.get(request_id) or self.cancelled[request_id]
         shuttle, etas = self._picked_up_by.get(request_id), {}
         for sid, route in self.routes.items():
-            for stop, eta in zip(route.stops, route.timing.service, strict=True):
+            if request_id not in route.requests():
+                continue
+            timed = route if now is None else self.route_at(sid, now)
+            for stop, eta in zip(timed.stops, timed.timing.service, strict=True):
                 if stop.request == request_id:
                     shuttle, etas[stop.action] = sid, eta
         return RideStatus(

@@ -6,14 +6,18 @@ import heapq
 import itertools
 import json
 import random
+import signal
+import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import uvicorn
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
@@ -35,6 +39,7 @@ from cloud.mobility import (
     ShuttleServiceLoop,
     SystemInfo,
     Van,
+    create_booking_app,
     demand_profile,
     describe_validation_error,
     dispatch,
@@ -392,22 +397,34 @@ def run_command(
     rounds: Annotated[
         int | None, typer.Option("--rounds", min=1, help="Stop after this many rounds.")
     ] = None,
+    http_host: Annotated[
+        str, typer.Option("--http-host", help="Address the booking API listens on.")
+    ] = "127.0.0.1",
+    http_port: Annotated[
+        int,
+        typer.Option("--http-port", min=0, max=65535, help="Booking API port (0: no API)."),
+    ] = 8480,
 ) -> None:
     """Run a site's shuttle service: rides → routes as commands over MQTT, positions → progress.
 
-    Writes DATA_DIR/mobility-service.jsonl (assignments, routes sent, pickups and drop-offs with
-    waits and ride times) and, when it stops, DATA_DIR/mobility-report.json.
+    Rides are booked, followed and cancelled over HTTP (POST/GET/DELETE /rides, GET /shuttles)
+    on --http-host:--http-port. Writes DATA_DIR/mobility-service.jsonl (assignments, routes
+    sent and resent, pickups and drop-offs with waits and ride times) and, when it stops (after
+    --rounds, SIGINT or SIGTERM), DATA_DIR/mobility-report.json.
     """
     config = _service_config(config_file)
+    listening = _listen(http_host, http_port) if http_port else None
     try:
         commands = PahoCommands(broker, client_id=f"hinode-mobility-cmd-{config.site}"[:64])
     except ConfigError as exc:
+        if listening is not None:
+            listening.close()
         fail(str(exc))
     service_log = JsonlServiceLog(data_dir / "mobility-service.jsonl")
     clock = WallClock()
     loop = ShuttleServiceLoop(config, commands, now=clock.now(), service_log=service_log)
     try:
-        asyncio.run(loop.serve(broker, clock, rounds=rounds))
+        asyncio.run(_run_service(loop, broker, clock, rounds, listening))
     except KeyboardInterrupt:
         pass
     finally:
@@ -419,8 +436,78 @@ def run_command(
         )
     typer.echo(
         f"{report['completed']} rides completed, {report['refused']} refused, "
-        f"{loop.commands_sent} route commands sent"
+        f"{report['cancelled']} cancelled, {loop.commands_sent} route commands sent "
+        f"({loop.commands_resent} resent)"
     )
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The booking API's socket, bound before anything starts: a taken port is one line."""
+    try:
+        address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(address[0], socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address[4])
+    except OSError as exc:
+        fail(f"--http-port: cannot listen on {host}:{port}: {exc.strerror or exc}")
+    return sock
+
+
+class _BookingServer(uvicorn.Server):
+    """uvicorn without its own signal handlers: the command's handlers stop the service and
+    the API together."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def _run_service(
+    loop: ShuttleServiceLoop,
+    broker: str,
+    clock: WallClock,
+    rounds: int | None,
+    listening: socket.socket | None,
+) -> None:
+    """The service loop and the booking API in one TaskGroup until --rounds or a signal."""
+    server: _BookingServer | None = None
+    if listening is not None:
+        app = create_booking_app(loop, clock)
+        server = _BookingServer(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                lifespan="off",
+                timeout_keep_alive=5,
+                timeout_graceful_shutdown=5,
+            )
+        )
+
+    async def service() -> None:
+        try:
+            await loop.serve(broker, clock, rounds=rounds)
+        finally:
+            if server is not None:
+                server.should_exit = True
+
+    events = asyncio.get_running_loop()
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            running = tasks.create_task(service(), name="mobility-service")
+
+            def stop() -> None:
+                running.cancel()
+                if server is not None:
+                    server.should_exit = True
+
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                events.add_signal_handler(signum, stop)
+            if server is not None and listening is not None:
+                tasks.create_task(server.serve(sockets=[listening]), name="booking-api")
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            events.remove_signal_handler(signum)
 
 
 @app.command("rebalance")

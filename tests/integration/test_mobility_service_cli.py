@@ -1,0 +1,140 @@
+"""``hinode mobility run`` as an operator runs it: a real Mosquitto, a ride booked over real HTTP,
+its route command on the broker, SIGTERM, and the report written on the way out."""
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.support.mosquitto import Mosquitto
+from tests.support.ports import free_port
+
+pytestmark = pytest.mark.integration
+
+HINODE = str(Path(sys.executable).parent / "hinode")
+DEPOT = (36.5600, 136.6500)
+ESTATE = (36.5610, 136.6500)
+BUS_STOP = (36.5630, 136.6500)
+
+
+class RouteCommands:
+    """Every route command on the broker."""
+
+    def __init__(self, port: int) -> None:
+        self.topics: list[str] = []
+        self._lock = threading.Lock()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="route-commands")
+        self._client.on_message = self._on_message
+        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe("hinode/v1/+/+/cmd/+", 1)
+        self._client.connect("127.0.0.1", port)
+        self._client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        with self._lock:
+            self.topics.append(message.topic)
+
+    def seen(self) -> list[str]:
+        with self._lock:
+            return list(self.topics)
+
+    def close(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            text = response.read()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def wait_for(condition: Any, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"no {what} within {timeout_s} s")
+
+
+def healthy(url: str) -> bool:
+    try:
+        return call("GET", f"{url}/health")[0] == 200
+    except OSError:
+        return False
+
+
+def test_a_ride_booked_over_http_goes_out_as_a_route_and_sigterm_writes_the_report(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    config = tmp_path / "shuttles.yaml"
+    config.write_text(
+        "site: midorigaoka\n"
+        "shuttles:\n"
+        f"  - {{id: shuttle-1, gateway: gw-depot, position: {list(DEPOT)}, capacity: 4}}\n"
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    commands = RouteCommands(mosquitto.port)
+    data_dir = tmp_path / "data"
+    process = subprocess.Popen(
+        [HINODE, "mobility", "run", str(config), "--broker", mosquitto.url,
+         "--data-dir", str(data_dir), "--http-port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: healthy(url) or process.poll() is not None, 20, "booking API")
+        assert process.poll() is None, process.communicate()
+        now = datetime.now(UTC).timestamp()
+        status, booked = call(
+            "POST",
+            f"{url}/rides",
+            {
+                "id": "mrs-sato",
+                "pickup": list(ESTATE),
+                "dropoff": list(BUS_STOP),
+                "earliest_pickup": datetime.fromtimestamp(now + 120, UTC).isoformat(),
+                "latest_dropoff": datetime.fromtimestamp(now + 3600, UTC).isoformat(),
+            },
+        )
+        assert status == 201, booked
+        assert booked["shuttle"] == "shuttle-1"
+        status, ride = call("GET", f"{url}/rides/mrs-sato")
+        assert (status, ride["state"]) == (200, "scheduled")
+        wait_for(lambda: bool(commands.seen()), 10, "route command on the broker")
+        assert commands.seen() == ["hinode/v1/midorigaoka/gw-depot/cmd/shuttle-1"]
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+        commands.close()
+    assert process.returncode == 0, err
+    assert "0 rides completed, 0 refused, 0 cancelled, 1 route commands sent" in out
+    report = json.loads((data_dir / "mobility-report.json").read_text())
+    assert [ride["request"] for ride in report["rides"]] == ["mrs-sato"]
+    assert report["cancelled"] == 0
+    events = [
+        json.loads(line)["event"]
+        for line in (data_dir / "mobility-service.jsonl").read_text().splitlines()
+    ]
+    assert events[:2] == ["assigned", "route_sent"]
