@@ -3,7 +3,9 @@
 Currents are handled in whole deciamperes so that limits compare exactly. A setpoint is 0 or at
 least 6 A (IEC 61851 lets a vehicle refuse anything below) and at most the smaller of the
 charger's and the vehicle's maximum. Vehicles are served in order of urgency: seconds left until
-departure per watt-hour still needed, least first.
+departure per watt-hour still needed, least first. A charger is budgeted on the phases its car
+draws on (:attr:`Charger.drawn_phases`): a one-phase car on a three-phase charger takes that
+phase's headroom only, and current × voltage watts, not three times that.
 """
 
 import math
@@ -15,6 +17,10 @@ from cloud.energy._ev_input import Charger, DispatchRequest, Mode, Phase, Previo
 MIN_CURRENT_A = 6.0
 PHASES: tuple[Phase, ...] = ("l1", "l2", "l3")
 _MIN_DA = 60
+#: Reasons in which the car's phases play no part.
+_PHASES_IRRELEVANT = frozenset(
+    {"not connected", "no vehicle", "vehicle full", "maximum current below 6 A"}
+)
 _CHARGING_REASON: dict[Mode, str] = {
     "now": "charging",
     "minpv": "charging on the 6 A minimum plus PV",
@@ -68,21 +74,29 @@ class _Allocation:
         self.reason: dict[str, str] = {}
 
     def room_da(self, charger: Charger) -> int:
-        return min(self.headroom_da[phase] for phase in charger.wired_phases)
+        return min(self.headroom_da[phase] for phase in charger.drawn_phases)
 
     def watts(self, charger: Charger, deciamps: int) -> float:
-        return deciamps / 10 * self.voltage_v * charger.phases
+        return deciamps / 10 * self.voltage_v * len(charger.drawn_phases)
 
     def deciamps_for(self, charger: Charger, watts: float) -> int:
         if watts <= 0:
             return 0
-        return math.floor(watts / (self.voltage_v * charger.phases) * 10 + 1e-9)
+        return math.floor(watts / (self.voltage_v * len(charger.drawn_phases)) * 10 + 1e-9)
 
     def add(self, charger: Charger, deciamps: int, reason: str) -> None:
-        for phase in charger.wired_phases:
+        for phase in charger.drawn_phases:
             self.headroom_da[phase] -= deciamps
         self.setpoint_da[charger.id] = self.setpoint_da.get(charger.id, 0) + deciamps
-        self.reason[charger.id] = reason
+        self.reason[charger.id] = _with_car_phases(charger, reason)
+
+
+def _with_car_phases(charger: Charger, reason: str) -> str:
+    """The reason, saying so when the car draws on fewer phases than its charger is wired to."""
+    drawn = charger.drawn_phases
+    if len(drawn) == len(charger.wired_phases) or reason in _PHASES_IRRELEVANT:
+        return reason
+    return f"{reason} (car charges on {drawn[0]} only)"
 
 
 def dispatch_chargers(request: DispatchRequest) -> DispatchResult:
@@ -152,14 +166,14 @@ def _held(
     while True:
         load = dict.fromkeys(PHASES, 0)
         for candidate, deciamps in held:
-            for phase in candidate.charger.wired_phases:
+            for phase in candidate.charger.drawn_phases:
                 load[phase] += deciamps
         overloaded = {phase for phase in PHASES if load[phase] > limit_da}
         if not overloaded:
             return held
         # Release the least urgent held charger on an overloaded phase and look again.
         for index in range(len(held) - 1, -1, -1):
-            if overloaded & set(held[index][0].charger.wired_phases) and held[index][1] > 0:
+            if overloaded & set(held[index][0].charger.drawn_phases) and held[index][1] > 0:
                 del held[index]
                 break
         else:

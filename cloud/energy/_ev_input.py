@@ -17,11 +17,28 @@ class _Model(BaseModel):
 
 
 class Vehicle(_Model):
-    """The car plugged in: energy still needed, departure, and what its on-board charger takes."""
+    """The car plugged in: energy still needed, departure, and what its on-board charger takes.
+
+    ``phases`` and ``phase`` are the phases the car draws on, when known (measured by the loop,
+    or given): a one-phase car names its phase. Without them the car is taken to draw on every
+    phase its charger is wired to.
+    """
 
     energy_needed_wh: NonNegative
     departure: AwareDatetime
     max_current_a: Positive
+    phases: Literal[1, 3] | None = None
+    phase: Phase | None = None
+
+    @model_validator(mode="after")
+    def _phase_matches_phases(self) -> Self:
+        if self.phases == 1 and self.phase is None:
+            msg = "a one-phase vehicle needs 'phase' (l1, l2 or l3)"
+            raise ValueError(msg)
+        if self.phases != 1 and self.phase is not None:
+            msg = "'phase' is only for a vehicle with 'phases: 1'"
+            raise ValueError(msg)
+        return self
 
 
 class Charger(_Model):
@@ -42,6 +59,10 @@ class Charger(_Model):
         if self.phases == 3 and self.phase is not None:
             msg = "a three-phase charger takes no 'phase'"
             raise ValueError(msg)
+        car_phase = None if self.vehicle is None else self.vehicle.phase
+        if self.phase is not None and car_phase not in (None, self.phase):
+            msg = f"vehicle.phase {car_phase!r}: the charger is wired to {self.phase!r} only"
+            raise ValueError(msg)
         return self
 
     @property
@@ -49,6 +70,14 @@ class Charger(_Model):
         if self.phase is not None:
             return (self.phase,)
         return ("l1", "l2", "l3")
+
+    @property
+    def drawn_phases(self) -> tuple[Phase, ...]:
+        """The phases the car draws on: its own phase if it charges on one, else the wiring."""
+        vehicle = self.vehicle
+        if vehicle is not None and vehicle.phase is not None:
+            return (vehicle.phase,)
+        return self.wired_phases
 
 
 class PreviousSetpoint(_Model):

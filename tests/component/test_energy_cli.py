@@ -183,6 +183,33 @@ def test_ev_plan_json(tmp_path: Path) -> None:
     assert document["phase_load_a"] == {"l1": 15.9, "l2": 15.9, "l3": 15.9}
 
 
+def test_ev_plan_budgets_a_one_phase_car_on_its_phase(tmp_path: Path) -> None:
+    document = ev_input()
+    document["pv_surplus_w"] = 3000
+    document["chargers"][0]["vehicle"] |= {"phases": 1, "phase": "l3"}
+    result = runner.invoke(
+        app, ["ev-plan", str(write_json(tmp_path / "ev.json", document)), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.stdout)
+    # 3 kW on one phase is 13 A; over three phases it would not even reach the 6 A minimum.
+    assert plan["setpoints"][0] == {
+        "charger": "bay-1",
+        "current_a": 13.0,
+        "reason": "charging on PV surplus (car charges on l3 only)",
+    }
+    assert plan["phase_load_a"] == {"l1": 0.0, "l2": 0.0, "l3": 13.0}
+
+
+def test_ev_plan_rejects_a_one_phase_car_without_its_phase(tmp_path: Path) -> None:
+    document = ev_input()
+    document["chargers"][0]["vehicle"]["phases"] = 1
+    result = runner.invoke(app, ["ev-plan", str(write_json(tmp_path / "ev.json", document))])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: chargers.0.vehicle: ")
+    assert "a one-phase vehicle needs 'phase'" in result.stderr
+
+
 def test_ev_plan_rejects_a_single_phase_charger_without_its_phase(tmp_path: Path) -> None:
     document = ev_input()
     del document["chargers"][1]["phase"]

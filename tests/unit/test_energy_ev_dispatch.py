@@ -6,9 +6,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from cloud.energy import (
     JST,
+    Charger,
     DispatchRequest,
     DispatchResult,
     dispatch_chargers,
@@ -30,6 +32,13 @@ def chargers(draw: st.DrawFn, index: int) -> dict[str, Any]:
             "departure": (NOW + timedelta(minutes=draw(st.integers(-60, 720)))).isoformat(),
             "max_current_a": draw(st.sampled_from([5.0, 6.0, 10.0, 16.0, 32.0])),
         }
+        # The car's phases, when known: most Japanese EVs charge on one.
+        car_phase = draw(st.sampled_from([None, None, "three", *PHASES]))
+        if car_phase == "three":
+            vehicle["phases"] = 3
+        elif car_phase is not None:
+            vehicle["phases"] = 1
+            vehicle["phase"] = car_phase
     charger: dict[str, Any] = {
         "id": f"c{index:02d}",
         "phases": 3 if three_phase else 1,
@@ -39,6 +48,8 @@ def chargers(draw: st.DrawFn, index: int) -> dict[str, Any]:
     }
     if not three_phase:
         charger["phase"] = draw(st.sampled_from(PHASES))
+        if vehicle is not None and "phase" in vehicle:
+            vehicle["phase"] = charger["phase"]  # a one-phase charger has only its own
     return charger
 
 
@@ -94,14 +105,14 @@ def current(result: DispatchResult, charger_id: str) -> float:
 def phase_loads(request: DispatchRequest, result: DispatchResult) -> dict[str, float]:
     loads = dict.fromkeys(PHASES, 0.0)
     for charger in request.chargers:
-        for phase in charger.wired_phases:
+        for phase in charger.drawn_phases:
             loads[phase] += current(result, charger.id)
     return loads
 
 
 def power_w(request: DispatchRequest, result: DispatchResult) -> float:
     return sum(
-        current(result, charger.id) * request.voltage_v * charger.phases
+        current(result, charger.id) * request.voltage_v * len(charger.drawn_phases)
         for charger in request.chargers
     )
 
@@ -142,7 +153,7 @@ def test_no_phase_exceeds_the_site_limit(request: DispatchRequest) -> None:
 def test_more_urgent_vehicles_go_first(request: DispatchRequest) -> None:
     """A waiting vehicle is never more urgent than a charging one wired the same way."""
     result = dispatch_chargers(request)
-    wiring = {charger.id: charger.wired_phases for charger in request.chargers}
+    wiring = {charger.id: charger.drawn_phases for charger in request.chargers}
     ready = eligible(request)
     waiting = [c for c in ready if current(result, c) == 0]
     charging = [c for c in ready if current(result, c) > 0]
@@ -171,9 +182,9 @@ def test_pv_mode_follows_the_surplus(request: DispatchRequest) -> None:
         if now_a + step > cap_of(request, charger.id) + 1e-9:
             continue
         fits_phases = all(
-            loads[phase] + step <= request.site_limit_a + 1e-9 for phase in charger.wired_phases
+            loads[phase] + step <= request.site_limit_a + 1e-9 for phase in charger.drawn_phases
         )
-        fits_surplus = step * request.voltage_v * charger.phases <= left_w + 1e-6
+        fits_surplus = step * request.voltage_v * len(charger.drawn_phases) <= left_w + 1e-6
         assert not (fits_phases and fits_surplus), charger.id
 
 
@@ -187,7 +198,7 @@ def test_minpv_gives_every_connected_vehicle_at_least_6_a_when_the_site_allows(
     need = dict.fromkeys(PHASES, 0.0)
     for charger in request.chargers:
         if charger.id in ready:
-            for phase in charger.wired_phases:
+            for phase in charger.drawn_phases:
                 need[phase] += 6.0
     result = dispatch_chargers(request)
     if all(need[phase] <= request.site_limit_a for phase in PHASES):
@@ -208,7 +219,7 @@ def test_now_mode_uses_all_the_room_there_is(request: DispatchRequest) -> None:
         if now_a + step > cap_of(request, charger.id) + 1e-9:
             continue
         assert any(
-            loads[phase] + step > request.site_limit_a + 1e-9 for phase in charger.wired_phases
+            loads[phase] + step > request.site_limit_a + 1e-9 for phase in charger.drawn_phases
         )
 
 
@@ -314,3 +325,93 @@ def test_a_departing_vehicle_goes_before_one_with_all_day() -> None:
         ],
         "phase_load_a": {"l1": 10.0, "l2": 0.0, "l3": 0.0},
     }
+
+
+def one_car(
+    vehicle_phases: dict[str, Any], *, mode: str = "pv", surplus_w: float = 4140
+) -> DispatchRequest:
+    return DispatchRequest.model_validate(
+        {
+            "now": NOW.isoformat(),
+            "site_limit_a": 32,
+            "mode": mode,
+            "pv_surplus_w": surplus_w,
+            "voltage_v": 230,
+            "chargers": [
+                {
+                    "id": "c1",
+                    "phases": 3,
+                    "max_current_a": 32,
+                    "connected": True,
+                    "vehicle": {
+                        "energy_needed_wh": 10000,
+                        "departure": (NOW + timedelta(hours=4)).isoformat(),
+                        "max_current_a": 32,
+                        **vehicle_phases,
+                    },
+                }
+            ],
+        }
+    )
+
+
+def test_a_one_phase_car_on_a_three_phase_charger_takes_its_surplus_on_one_phase() -> None:
+    wiring = dispatch_document(dispatch_chargers(one_car({})))
+    assert wiring["setpoints"] == [
+        {"charger": "c1", "current_a": 6.0, "reason": "charging on PV surplus"}
+    ]
+    assert dispatch_document(dispatch_chargers(one_car({"phases": 3}))) == wiring
+    one_phase = dispatch_document(dispatch_chargers(one_car({"phases": 1, "phase": "l2"})))
+    assert one_phase == {
+        "setpoints": [
+            {
+                "charger": "c1",
+                "current_a": 18.0,
+                "reason": "charging on PV surplus (car charges on l2 only)",
+            }
+        ],
+        "phase_load_a": {"l1": 0.0, "l2": 18.0, "l3": 0.0},
+    }
+
+
+def test_a_one_phase_car_waiting_for_surplus_says_so_and_needs_only_one_phase_of_it() -> None:
+    result = dispatch_chargers(one_car({"phases": 1, "phase": "l1"}, surplus_w=1000))
+    assert result.setpoints[0].reason == "waiting: PV surplus too low (car charges on l1 only)"
+    assert dispatch_chargers(one_car({"phases": 1, "phase": "l1"}, surplus_w=1380)).setpoints[
+        0
+    ].current_a == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize(
+    ("vehicle_phases", "message"),
+    [
+        ({"phases": 1}, "a one-phase vehicle needs 'phase'"),
+        ({"phase": "l1"}, "'phase' is only for a vehicle with 'phases: 1'"),
+        ({"phases": 3, "phase": "l1"}, "'phase' is only for a vehicle with 'phases: 1'"),
+        ({"phases": 2}, "phases"),
+    ],
+)
+def test_a_vehicle_s_phases_are_checked(vehicle_phases: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        one_car(vehicle_phases)
+
+
+def test_a_one_phase_vehicle_on_a_single_phase_charger_is_on_the_charger_s_phase() -> None:
+    charger = {
+        "id": "c1",
+        "phases": 1,
+        "phase": "l3",
+        "max_current_a": 16,
+        "connected": True,
+        "vehicle": {
+            "energy_needed_wh": 1000,
+            "departure": NOW.isoformat(),
+            "max_current_a": 16,
+            "phases": 1,
+            "phase": "l1",
+        },
+    }
+    with pytest.raises(ValidationError, match="the charger is wired to 'l3' only"):
+        Charger.model_validate(charger)
+    charger["vehicle"]["phase"] = "l3"  # type: ignore[index]
+    assert Charger.model_validate(charger).drawn_phases == ("l3",)
