@@ -1,5 +1,12 @@
 """Energy controllers: interchange planning, settlement, CO2 accounting and EV charging dispatch."""
 
+from cloud.energy._car_phases import (
+    CHARGING_A,
+    CONFIRM_READINGS,
+    PHASE_ACTIVE_A,
+    CarPhases,
+    observe_car_phases,
+)
 from cloud.energy._charging_loop import (
     ChargerConfig,
     ChargingController,
@@ -62,14 +69,18 @@ from cloud.energy._validation import describe_validation_error
 from cloud.energy.errors import PlanningError
 
 __all__ = [
+    "CHARGING_A",
+    "CONFIRM_READINGS",
     "DEFAULT_MAX_GAP_S",
     "DEFAULT_RETAILER",
     "JST",
     "LEDGER_TABLE",
     "MIN_CURRENT_A",
+    "PHASE_ACTIVE_A",
     "SLOT",
     "SLOTS_PER_DAY",
     "Battery",
+    "CarPhases",
     "Charger",
     "ChargerConfig",
     "ChargingController",
@@ -113,6 +124,7 @@ __all__ = [
     "factor_for",
     "fiscal_year",
     "monthly_report",
+    "observe_car_phases",
     "plan_document",
     "plan_interchange",
     "plan_totals",
