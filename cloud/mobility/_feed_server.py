@@ -15,6 +15,12 @@ logger = logging.getLogger(__name__)
 
 #: A client that sends nothing for this long is dropped.
 REQUEST_TIMEOUT_S = 10.0
+#: In the MDS error message shape (GBFS defines none; its clients still find an ``error``).
+_INTERNAL_ERROR = {
+    "error": "internal_error",
+    "error_description": "the document could not be built",
+    "error_details": ["see the server log"],
+}
 
 
 class FeedServer:
@@ -43,11 +49,16 @@ class FeedServer:
                 url = urlsplit(self.path)
                 try:
                     with guard:
-                        response = service.respond(url.path, dict(parse_qsl(url.query)), now_ms())
+                        response = service.respond(
+                            url.path,
+                            dict(parse_qsl(url.query)),
+                            now_ms(),
+                            accept=self.headers.get("Accept"),
+                        )
                 except Exception:
                     # One bad document must not take the feed down; the reason goes to the log.
                     logger.exception("feed %s failed", url.path)
-                    response = FeedResponse(500, "application/json", {"error": "internal error"})
+                    response = FeedResponse(500, "application/json", _INTERNAL_ERROR)
                 body = json.dumps(response.document, ensure_ascii=False).encode("utf-8")
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.content_type)

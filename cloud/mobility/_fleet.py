@@ -14,6 +14,8 @@ from cloud.mobility._geo import LatLon, distance_m
 from cloud.mobility._scooter_states import EventType, VehicleStatus, next_state
 
 _IDS = uuid.UUID("6f1d3c5e-2b7a-4f3e-9a51-4c8e2d7b9f10")
+#: Events that say the vehicle did not report: their position is not a fix, so no telemetry.
+_UNHEARD: frozenset[EventType] = frozenset({"comms_lost", "not_located"})
 #: Below this charge a scooter that ends a trip is taken out of service until swapped.
 BATTERY_LOW_PCT = 15.0
 
@@ -57,7 +59,7 @@ class MdsTelemetry:
     device_id: str
     timestamp: int
     position: LatLon
-    speed_mps: float
+    speed_mps: float | None
     heading_deg: float | None
     battery_pct: float
     trip_id: str | None = None
@@ -183,6 +185,10 @@ class ScooterFleet:
             scooter.trips_completed += 1
         scooter.state, scooter.position, scooter.last_event = state, position, event
         self.events.append(event)
+        if not _UNHEARD & set(event_types):
+            # The event's position is a fix too: MDS wants a trip's telemetry to hold its start
+            # and end points, and every vehicle status a last telemetry point.
+            self._telemetry(scooter, at_ms, position, None, None, event.trip_id)
         return event
 
     def start_trip(self, device_id: str, at_ms: int) -> MdsEvent:
@@ -192,11 +198,16 @@ class ScooterFleet:
     def end_trip(
         self, device_id: str, at_ms: int, position: LatLon, battery_pct: float
     ) -> MdsEvent:
-        """trip_end, with battery_low (→ non_operational) when the charge is too low to rent."""
-        kinds: tuple[EventType, ...] = ("trip_end",)
+        """trip_end, then battery_low (→ non_operational) when the charge is too low to rent.
+
+        Two events at the same instant, not one with both types: the MDS 2.0 definitions allow
+        only the event types that lead into an event's ``vehicle_state``, and ``trip_end`` does
+        not lead into ``non_operational``. Returns the last event (the scooter's state now).
+        """
+        event = self.record(device_id, ("trip_end",), at_ms, position, battery_pct)
         if battery_pct < BATTERY_LOW_PCT:
-            kinds = ("trip_end", "battery_low")
-        return self.record(device_id, kinds, at_ms, position, battery_pct)
+            event = self.record(device_id, ("battery_low",), at_ms, position)
+        return event
 
     def report(
         self,
@@ -211,21 +222,32 @@ class ScooterFleet:
         scooter = self.scooters[device_id]
         if scooter.trip_id is not None:
             scooter.trip_distance_m += distance_m(scooter.position, position)
+        scooter.position, scooter.battery_pct = position, battery_pct
+        return self._telemetry(scooter, at_ms, position, speed_mps, heading_deg, scooter.trip_id)
+
+    def _telemetry(
+        self,
+        scooter: Scooter,
+        at_ms: int,
+        position: LatLon,
+        speed_mps: float | None,
+        heading_deg: float | None,
+        trip_id: str | None,
+    ) -> MdsTelemetry:
+        last = scooter.last_telemetry
+        if speed_mps is None and last and (last.timestamp, last.position) == (at_ms, position):
+            return last  # a second event at the same instant and place is not a new fix
         point = MdsTelemetry(
-            self._derived_id("telemetry", device_id, at_ms, len(self.telemetry)),
-            device_id,
+            self._derived_id("telemetry", scooter.device_id, at_ms, len(self.telemetry)),
+            scooter.device_id,
             at_ms,
             position,
             speed_mps,
             heading_deg,
-            battery_pct,
-            scooter.trip_id,
+            scooter.battery_pct,
+            trip_id,
         )
-        scooter.position, scooter.battery_pct, scooter.last_telemetry = (
-            position,
-            battery_pct,
-            point,
-        )
+        scooter.last_telemetry = point
         self.telemetry.append(point)
         return point
 

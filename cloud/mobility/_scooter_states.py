@@ -2,27 +2,35 @@
 
 from typing import Literal
 
+#: The MDS 2.0 micromobility vehicle states (``stopped`` belongs to other modes).
 VehicleStatus = Literal[
-    "available", "reserved", "on_trip", "non_operational", "elsewhere", "removed", "unknown"
+    "available",
+    "reserved",
+    "on_trip",
+    "non_operational",
+    "elsewhere",
+    "removed",
+    "non_contactable",
+    "missing",
 ]
+#: The MDS 2.0 micromobility event types.
 EventType = Literal[
     "agency_drop_off",
     "agency_pick_up",
     "battery_charged",
     "battery_low",
+    "changed_geographies",
     "comms_lost",
     "comms_restored",
     "compliance_pick_up",
     "decommissioned",
     "located",
     "maintenance",
-    "maintenance_end",
     "maintenance_pick_up",
     "not_located",
     "off_hours",
     "on_hours",
     "provider_drop_off",
-    "rebalance_drop_off",
     "rebalance_pick_up",
     "reservation_cancel",
     "reservation_start",
@@ -43,9 +51,23 @@ _PICK_UPS: tuple[EventType, ...] = (
     "maintenance_pick_up",
     "rebalance_pick_up",
 )
-_DROP_OFFS: tuple[EventType, ...] = ("agency_drop_off", "provider_drop_off", "rebalance_drop_off")
+#: The only pick-ups MDS allows for a vehicle the provider cannot reach or find.
+_PICK_UPS_UNREACHED: tuple[EventType, ...] = ("agency_pick_up", "decommissioned")
+_DROP_OFFS: tuple[EventType, ...] = ("agency_drop_off", "provider_drop_off")
+_PARKED: tuple[VehicleStatus, ...] = ("available", "non_operational", "elsewhere")
+_UNREACHED: tuple[VehicleStatus, ...] = ("non_contactable", "missing")
+_REACHABLE: tuple[VehicleStatus, ...] = (
+    "available",
+    "elsewhere",
+    "non_operational",
+    "on_trip",
+    "removed",
+    "reserved",
+)
 
-#: (state, event type) → next state, after the MDS 2.0 micromobility state machine.
+#: (state, event type) → next state: the MDS 2.0 micromobility state-transition table, less the
+#: pairs whose next state the event type alone does not tell (``unspecified`` goes almost
+#: anywhere; ``comms_restored`` and ``located`` may return to any state, here to ``available``).
 TRANSITIONS: dict[tuple[VehicleStatus, EventType], VehicleStatus] = {
     ("available", "reservation_start"): "reserved",
     ("available", "trip_start"): "on_trip",
@@ -53,29 +75,24 @@ TRANSITIONS: dict[tuple[VehicleStatus, EventType], VehicleStatus] = {
     ("available", "maintenance"): "non_operational",
     ("available", "off_hours"): "non_operational",
     ("available", "system_suspend"): "non_operational",
-    ("available", "comms_lost"): "unknown",
-    ("available", "not_located"): "unknown",
     ("reserved", "reservation_cancel"): "available",
     ("reserved", "trip_start"): "on_trip",
-    ("reserved", "comms_lost"): "unknown",
     ("on_trip", "trip_end"): "available",
     ("on_trip", "trip_cancel"): "available",
     ("on_trip", "trip_leave_jurisdiction"): "elsewhere",
-    ("on_trip", "comms_lost"): "unknown",
+    ("on_trip", "changed_geographies"): "on_trip",
     ("elsewhere", "trip_enter_jurisdiction"): "on_trip",
-    ("elsewhere", "comms_lost"): "unknown",
     ("non_operational", "battery_charged"): "available",
-    ("non_operational", "maintenance_end"): "available",
+    ("non_operational", "maintenance"): "available",
     ("non_operational", "on_hours"): "available",
     ("non_operational", "system_resume"): "available",
-    ("non_operational", "comms_lost"): "unknown",
-    ("unknown", "comms_restored"): "available",
-    ("unknown", "located"): "available",
-    **{("available", kind): "removed" for kind in _PICK_UPS},
-    **{("non_operational", kind): "removed" for kind in _PICK_UPS},
-    **{("elsewhere", kind): "removed" for kind in _PICK_UPS},
-    **{("unknown", kind): "removed" for kind in _PICK_UPS},
-    **{("removed", kind): "available" for kind in _DROP_OFFS},
+    ("non_contactable", "comms_restored"): "available",
+    ("non_contactable", "not_located"): "missing",
+    ("missing", "located"): "available",
+    **{(state, "comms_lost"): "non_contactable" for state in _REACHABLE},
+    **{(state, kind): "removed" for state in _PARKED for kind in _PICK_UPS},
+    **{(state, kind): "removed" for state in _UNREACHED for kind in _PICK_UPS_UNREACHED},
+    **{(state, kind): "available" for state in ("removed", *_UNREACHED) for kind in _DROP_OFFS},
 }
 
 
