@@ -12,7 +12,7 @@ The collector and storage API (the ``cloud._*`` modules behind it are private)::
     # or: await collector.run()  (until cancelled)
 
 ``Collector(broker_url, timeseries, state, clock, *, client_id, shared_group="hinode",
-protocol="auto", batch_max=1000, batch_age_s=0.2)`` subscribes to the telemetry, vitals,
+protocol="auto", batch_max=1000, batch_age_s=0.2, tls=None)`` subscribes to the telemetry, vitals,
 position and events topics (as the MQTT 5 shared subscription ``$share/<shared_group>/…`` when
 the broker speaks MQTT 5, plainly on MQTT 3.1.1) and to the state topic (always plainly, so that
 every collector sees the retained births). It validates each message with ``messages.decode``,
@@ -25,7 +25,10 @@ last_values) — with ``as_dict()`` for reports. ``await collector.wait_ready()`
 subscription (``async with`` does it for you); ``collector.protocol`` is then ``"v5"`` or
 ``"v311"`` and ``collector.connected`` tells whether the broker connection is up. Run collectors
 that should survive a crash with a fixed ``client_id``: their broker session, and the messages
-they had not yet acknowledged, come back when the same id connects again.
+they had not yet acknowledged, come back when the same id connects again. ``tls`` is a
+:class:`BrokerTls` (``ca``, ``cert``, ``key`` files) for a broker with a private CA or client
+certificates; :func:`broker_ssl_context` makes the ``ssl.SSLContext`` for a broker URL and
+those files, for every paho client of ours.
 
 Stores are ``typing.Protocol`` ports — :class:`TimeSeriesStore` (``write``, ``query``,
 ``close``) and :class:`StateStore` (``record``, ``gateways``, ``devices``, ``gaps``,
@@ -50,7 +53,7 @@ from cloud._model import (
     SeqRange,
     StoredReading,
 )
-from cloud._mqtt import MqttProtocol
+from cloud._mqtt import BrokerTls, MqttProtocol, broker_ssl_context
 from cloud._open import open_state, open_timeseries, state_url, timeseries_url
 from cloud._ports import StateStore, TimeSeriesStore
 from cloud._stats import CollectorStats, DeviceStats
@@ -60,6 +63,7 @@ __all__ = [
     "EXPORT_FIELDS",
     "FORMATS",
     "Batch",
+    "BrokerTls",
     "Collector",
     "CollectorConfig",
     "CollectorStats",
@@ -78,6 +82,7 @@ __all__ = [
     "StateStore",
     "StoredReading",
     "TimeSeriesStore",
+    "broker_ssl_context",
     "export_lines",
     "load_config",
     "open_state",

@@ -11,7 +11,7 @@ from typing import Self
 
 from cloud._ingest import DATA_KINDS, Batch, Ingest
 from cloud._model import SequenceReport
-from cloud._mqtt import Inbound, MqttProtocol, Subscriber
+from cloud._mqtt import BrokerTls, Inbound, MqttProtocol, Subscriber
 from cloud._ports import StateStore, TimeSeriesStore
 from cloud._stats import CollectorStats
 from messages import Clock, TopicKind, TransportError, now_ms
@@ -51,6 +51,7 @@ class Collector:
         protocol: MqttProtocol = "auto",
         batch_max: int = 1000,
         batch_age_s: float = 0.2,
+        tls: BrokerTls | None = None,
     ) -> None:
         if batch_max < 1:
             msg = f"batch_max must be at least 1, got {batch_max}"
@@ -84,6 +85,7 @@ class Collector:
             on_message=self._receive,
             # Two batches may be unacknowledged at once: one being written, one filling.
             receive_maximum=2 * batch_max + 100,
+            tls=tls,
         )
 
     # -- public ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from cloud._mqtt import BrokerTls
 from messages import ConfigError
 
 ClientId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
@@ -18,6 +19,7 @@ class CollectorConfig(BaseModel):
     Example::
 
         broker: mqtt://127.0.0.1:1883
+        # tls: {ca: ca.crt, cert: collector.crt, key: collector.key}
         client_id: collector-1
         data_dir: /var/lib/hinode
         # store: influx://influxdb:8086?org=hinode&bucket=hinode&token=...
@@ -27,6 +29,8 @@ class CollectorConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     broker: str = "mqtt://127.0.0.1:1883"
+    #: A private CA and a client certificate; given, the connection uses TLS.
+    tls: BrokerTls | None = None
     client_id: ClientId
     shared_group: GroupName | None = "hinode"
     protocol: Literal["auto", "v5", "v311"] = "auto"
@@ -62,4 +66,11 @@ def load_config(path: Path) -> CollectorConfig:
         raise ConfigError(msg) from None
     if not config.data_dir.is_absolute():
         config = config.model_copy(update={"data_dir": path.parent / config.data_dir})
+    if config.tls is not None:
+        files = {
+            name: path.parent / value
+            for name, value in config.tls.model_dump().items()
+            if value is not None
+        }
+        config = config.model_copy(update={"tls": config.tls.model_copy(update=files)})
     return config

@@ -14,7 +14,8 @@ import socket
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Self
 from urllib.parse import unquote, urlsplit
 
 import paho.mqtt.client as paho
@@ -23,6 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from messages import ConfigError, TransportError
 
@@ -58,6 +60,79 @@ class Inbound:
     connection: int
 
 
+class BrokerTls(BaseModel):
+    """Files for TLS to the broker: the CA that signed its certificate (default: the system's
+    CAs) and a client certificate with its key (both or neither), as a gateway config names them.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    ca: Path | None = None
+    cert: Path | None = None
+    key: Path | None = None
+
+    @model_validator(mode="after")
+    def _cert_with_key(self) -> Self:
+        if (self.cert is None) != (self.key is None):
+            msg = "cert and key must be given together"
+            raise ValueError(msg)
+        return self
+
+
+def broker_ssl_context(url: str, tls: BrokerTls | None) -> ssl.SSLContext | None:
+    """The SSL context for a broker at *url* (None for plain ``mqtt://`` without *tls*).
+
+    It verifies the broker against *tls*'s CA, else the system CAs, and presents *tls*'s client
+    certificate. A file that is missing, unreadable or not PEM raises ConfigError naming it.
+    """
+    if tls is None:
+        if urlsplit(url).scheme != "mqtts":
+            return None
+        tls = BrokerTls()
+    for what, path in (("tls.ca", tls.ca), ("tls.cert", tls.cert), ("tls.key", tls.key)):
+        if path is not None:
+            try:
+                path.read_bytes()
+            except OSError as exc:
+                msg = f"{what} {path}: cannot read: {exc.strerror or exc}"
+                raise ConfigError(msg) from None
+    try:
+        context = ssl.create_default_context(cafile=tls.ca)
+    except ssl.SSLError as exc:
+        msg = f"tls.ca {tls.ca}: not a PEM CA certificate ({exc.reason or exc})"
+        raise ConfigError(msg) from None
+    if tls.cert is not None:
+        try:
+            # An empty passphrase instead of OpenSSL's prompt on the terminal: a service must
+            # fail, not wait, on an encrypted key.
+            context.load_cert_chain(tls.cert, tls.key, password=lambda: b"")
+        except ssl.SSLError as exc:
+            msg = (
+                f"tls.cert {tls.cert} with tls.key {tls.key}: cannot load them (expected PEM, "
+                f"the key unencrypted and matching the certificate): {exc.reason or exc}"
+            )
+            raise ConfigError(msg) from None
+    context.sslsocket_class = _ClosedOnFailedHandshake
+    return context
+
+
+class _ClosedOnFailedHandshake(ssl.SSLSocket):
+    """An SSL socket that closes itself when its handshake fails.
+
+    paho drops the socket of a failed TLS handshake (an untrusted broker certificate, say)
+    without closing it: every reconnect attempt would leave an open file descriptor behind.
+    """
+
+    def do_handshake(self, block: bool = False) -> None:
+        try:
+            super().do_handshake(block)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise
+        except OSError:
+            self.close()
+            raise
+
+
 @dataclass(frozen=True, slots=True)
 class BrokerAddress:
     host: str
@@ -68,7 +143,7 @@ class BrokerAddress:
 
     @classmethod
     def parse(cls, url: str) -> "BrokerAddress":
-        """``mqtt://[user[:password]@]host[:port]`` or ``mqtts://…`` (TLS, system CAs)."""
+        """``mqtt://[user[:password]@]host[:port]`` or ``mqtts://…`` (TLS)."""
         parts = urlsplit(url)
         if parts.scheme not in {"mqtt", "mqtts"} or not parts.hostname:
             msg = f"broker URL {url!r}: expected mqtt://host[:port] or mqtts://host[:port]"
@@ -112,8 +187,11 @@ class Subscriber:
         protocol: MqttProtocol,
         on_message: Callable[[Inbound], None],
         receive_maximum: int = 65535,
+        tls: BrokerTls | None = None,
     ) -> None:
         self.address = BrokerAddress.parse(url)
+        self.tls = tls
+        self._tls_context = broker_ssl_context(url, tls)
         self.client_id = client_id
         self.data_filters = tuple(data_filters)
         self.plain_filters = tuple(plain_filters)
@@ -240,8 +318,8 @@ class Subscriber:
         )
         if self.address.username is not None:
             client.username_pw_set(self.address.username, self.address.password)
-        if self.address.tls:
-            client.tls_set_context(ssl.create_default_context())
+        if self._tls_context is not None:
+            client.tls_set_context(self._tls_context)
         self._connection += 1
         connection = self._connection
         connack: asyncio.Future[None] = loop.create_future()
@@ -299,6 +377,13 @@ class Subscriber:
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT_S):
                 rc = await loop.run_in_executor(None, connect)
+        except ssl.SSLCertVerificationError as exc:
+            trusted = f"the CA in {self.tls.ca}" if self.tls and self.tls.ca else "the system CAs"
+            msg = (
+                f"cannot connect to {self.address.host}:{self.address.port}: the broker's "
+                f"certificate does not verify against {trusted} ({exc.verify_message or exc})"
+            )
+            raise TransportError(msg) from exc
         except (OSError, TimeoutError, ValueError, ssl.SSLError) as exc:
             msg = f"cannot connect to {self.address.host}:{self.address.port}: {exc or 'timeout'}"
             raise TransportError(msg) from exc

@@ -57,6 +57,7 @@ def run(
             protocol=settings.protocol,
             batch_max=settings.batch_max,
             batch_age_s=settings.batch_age_s,
+            tls=settings.tls,
         )
     except ConfigError as exc:
         fail(f"{config}: {exc}")

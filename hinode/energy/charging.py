@@ -1,7 +1,6 @@
 """Adapters of the EV charging loop: readings from the store, commands over MQTT, a decision log."""
 
 import json
-import ssl
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -11,7 +10,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
 
-from cloud import ReadingQuery, TimeSeriesStore
+from cloud import BrokerTls, ReadingQuery, TimeSeriesStore, broker_ssl_context
 from cloud.energy import JST, ChargingSiteConfig, Decision, describe_validation_error
 from messages import ConfigError
 
@@ -45,18 +44,23 @@ class StoreReadings:
 
 
 class PahoCommands:
-    """The loop's command port: a paho client publishing at QoS 1, reconnecting on its own."""
+    """The loop's command port: a paho client publishing at QoS 1, reconnecting on its own.
 
-    def __init__(self, broker_url: str, client_id: str) -> None:
+    *tls* names a private CA and a client certificate, as the collector's config does; without
+    it an ``mqtts://`` broker is verified against the system CAs.
+    """
+
+    def __init__(self, broker_url: str, client_id: str, *, tls: BrokerTls | None = None) -> None:
         address = urlsplit(broker_url)
         if address.scheme not in ("mqtt", "mqtts") or not address.hostname:
             msg = f"--broker: expected mqtt://HOST:PORT or mqtts://HOST:PORT, got {broker_url!r}"
             raise ConfigError(msg)
+        context = broker_ssl_context(broker_url, tls)
         self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if address.username is not None:
             self._client.username_pw_set(address.username, address.password)
-        if address.scheme == "mqtts":
-            self._client.tls_set_context(ssl.create_default_context())
+        if context is not None:
+            self._client.tls_set_context(context)
         port = address.port or (8883 if address.scheme == "mqtts" else 1883)
         self._client.connect_async(address.hostname, port, keepalive=30)
         self._client.loop_start()

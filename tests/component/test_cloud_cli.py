@@ -116,6 +116,30 @@ def test_run_with_a_bad_config_names_the_file_and_the_setting(tmp_path: Path) ->
     assert "broker_url: Extra inputs are not permitted" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"ca": "missing-ca.crt"}, "tls.ca {dir}/missing-ca.crt: cannot read: No such file"),
+        (
+            {"cert": "collector.crt", "key": "collector.key"},
+            "tls.cert {dir}/collector.crt with tls.key {dir}/collector.key: cannot load them",
+        ),
+    ],
+)
+def test_run_names_a_tls_file_it_cannot_use_in_one_line_and_exits_2(
+    tmp_path: Path, files: dict[str, str], message: str
+) -> None:
+    (tmp_path / "collector.crt").write_text("not a certificate\n")
+    (tmp_path / "collector.key").write_text("not a key\n")
+    config = tmp_path / "collector.yaml"
+    tls = ", ".join(f"{name}: {value}" for name, value in files.items())
+    config.write_text(f"client_id: c1\nbroker: mqtts://127.0.0.1:8883\ntls: {{{tls}}}\n")
+    result = runner.invoke(app, ["run", str(config)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {config}: {message.format(dir=tmp_path)}")
+    assert result.stderr.count("\n") == 1
+
+
 @pytest.mark.integration
 def test_export_reads_an_influxdb_store_the_same_way(tmp_path: Path, influxdb: InfluxDB) -> None:
     timeseries = open_timeseries(influxdb.url)

@@ -14,6 +14,22 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
     config = load_config(path)
     assert config.data_dir == tmp_path / "data"
     assert (config.shared_group, config.protocol, config.batch_max) == ("hinode", "auto", 1000)
+    assert config.tls is None
+
+
+def test_tls_files_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "collector.yaml"
+    path.write_text(
+        "client_id: collector-1\n"
+        "tls: {ca: pki/ca.crt, cert: /etc/hinode/collector.crt, key: collector.key}\n"
+    )
+    tls = load_config(path).tls
+    assert tls is not None
+    assert (tls.ca, tls.cert, tls.key) == (
+        tmp_path / "pki" / "ca.crt",
+        Path("/etc/hinode/collector.crt"),
+        tmp_path / "collector.key",
+    )
 
 
 @pytest.mark.parametrize(
@@ -23,6 +39,8 @@ def test_defaults_and_relative_paths(tmp_path: Path) -> None:
         ("client_id: c1\nprotocol: v4\n", "protocol: Input should be 'auto', 'v5' or 'v311'"),
         ("batch_max: 10\n", "client_id: Field required"),
         ("client_id: c1\nstorage: x\n", "storage: Extra inputs are not permitted"),
+        ("client_id: c1\ntls: {cert: c.crt}\n", "tls: Value error, cert and key must be given"),
+        ("client_id: c1\ntls: {ca_file: ca.crt}\n", "tls.ca_file: Extra inputs are not permitted"),
         ("- a list\n", "expected a mapping of settings"),
         ("client_id: [unclosed\n", "not valid YAML"),
     ],
