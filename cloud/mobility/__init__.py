@@ -35,6 +35,7 @@ Rebalancing::
     plan = plan_rebalancing(fleet, profile, at, Van(position, capacity=8, batteries=10))
 """
 
+from cloud.mobility._batch_rebase import rebase_batch
 from cloud.mobility._booking_api import RideBooking, create_booking_app
 from cloud.mobility._dispatch import (
     Alternative,
@@ -191,6 +192,7 @@ __all__ = [
     "next_state",
     "plan_rebalancing",
     "plan_routes",
+    "rebase_batch",
     "refuse",
     "reoptimise",
     "report_document",

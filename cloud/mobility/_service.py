@@ -6,12 +6,13 @@ of the next stop serves it (a pickup not before it is due), moves the shuttle th
 the rest. New rides are inserted at once or refused with a reason; a ride not yet picked up
 may be cancelled. Every ``reoptimise_every_s`` a batch re-optimisation may move rides not yet
 picked up, never breaking a promise; it can be computed elsewhere (a worker thread) from a
-snapshot and is adopted only if nothing changed meanwhile.
+snapshot and is adopted re-timed from the shuttles' newer positions (see :mod:`._batch_rebase`).
 """
 
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from cloud.mobility._batch_rebase import rebase_batch
 from cloud.mobility._dispatch import (
     DispatchResult,
     Refusal,
@@ -87,6 +88,19 @@ class RideStatus:
     dropped_off_at: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    """Everything a :class:`ShuttleService` knows, as plain values: what a restarted service
+    resumes from (see :mod:`._service_state` for its JSON)."""
+
+    result: DispatchResult
+    rides: dict[str, RideRecord]
+    cancelled: dict[str, RideRecord]
+    picked_up_by: dict[str, str]
+    refused: int
+    next_batch: float
+
+
 def compute_batch(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
     """The batch re-optimisation of *snapshot*: pure, so it may run in a worker thread."""
     # Riders refused earlier were told so: the batch works for the rides accepted.
@@ -122,6 +136,43 @@ class ShuttleService:
         self.cancelled: dict[str, RideRecord] = {}
         #: Which shuttle picked each rider up (the route forgets once the stops are served).
         self._picked_up_by: dict[str, str] = {}
+
+    @classmethod
+    def from_state(
+        cls,
+        state: ServiceState,
+        *,
+        reoptimise_every_s: float = 300.0,
+        batch_budget_s: float = 1.0,
+        arrival_radius_m: float = ARRIVAL_RADIUS_M,
+    ) -> "ShuttleService":
+        """The service where *state* left it (the routes keep their timing)."""
+        service = cls(
+            [],
+            state.result.travel,
+            state.result.now,
+            reoptimise_every_s=reoptimise_every_s,
+            batch_budget_s=batch_budget_s,
+            arrival_radius_m=arrival_radius_m,
+        )
+        service.result = state.result
+        service.rides = dict(state.rides)
+        service.cancelled = dict(state.cancelled)
+        service._picked_up_by = dict(state.picked_up_by)
+        service.refused = state.refused
+        service._next_batch = state.next_batch
+        return service
+
+    def state(self) -> ServiceState:
+        """A copy of what the service knows now."""
+        return ServiceState(
+            self.result,
+            dict(self.rides),
+            dict(self.cancelled),
+            dict(self._picked_up_by),
+            self.refused,
+            self._next_batch,
+        )
 
     @property
     def routes(self) -> dict[str, Route]:
@@ -181,12 +232,15 @@ class ShuttleService:
         return self.result
 
     def adopt(self, snapshot: DispatchResult, batch: DispatchResult) -> bool:
-        """Take *batch* if the state is still *snapshot*; else drop it and retry next round
-        (a ride or a position arrived meanwhile: the batch would undo it)."""
-        if self.result is not snapshot:
+        """Take *batch*, re-timed from where the shuttles are now (positions and stops served
+        since *snapshot* kept); if it no longer fits (a ride booked or cancelled meanwhile, a
+        moved ride picked up by its old shuttle, a window broken from here), drop it and retry
+        next round."""
+        rebased = rebase_batch(snapshot, batch, self.result)
+        if rebased is None:
             self._next_batch = min(self._next_batch, self.result.now)
             return False
-        self.result = batch
+        self.result = rebased
         return True
 
     def cancel(self, request_id: str, now: float) -> str:

@@ -141,14 +141,22 @@ def test_a_cancelled_ride_leaves_its_route_and_the_rest_is_retimed() -> None:
         service.cancel("near", NOW + 20)
 
 
-def test_a_batch_is_adopted_only_if_nothing_changed_since_its_snapshot() -> None:
+def test_a_batch_is_dropped_when_a_ride_was_booked_since_its_snapshot() -> None:
     service = two_rides_on_one_shuttle()
     assert service.batch_due(NOW + 1) is None  # not due yet
     snapshot = service.batch_due(NOW + 300)
     assert snapshot is not None
     batch = compute_batch(snapshot, 0.05)
-    service.position("s0", service.routes["s0"].shuttle.position, NOW + 301)
-    assert not service.adopt(snapshot, batch)
+    ride = RideRequest(
+        "late",
+        service.routes["s0"].shuttle.position,
+        snapshot.routes["s0"].stops[-1].position,
+        1,
+        NOW + 400,
+        NOW + 3600,
+    )
+    assert not isinstance(service.request(ride, NOW + 301), Refusal)
+    assert not service.adopt(snapshot, batch)  # it does not know the new ride
     assert service.result.now == NOW + 301
     # Due again at once: the next round retries.
     again = service.batch_due(NOW + 302)

@@ -292,7 +292,7 @@ def test_a_ride_aboard_cannot_be_cancelled() -> None:
     assert len(commands.sent) == 1
 
 
-async def test_a_batch_that_finds_the_state_changed_is_dropped_and_retried(
+async def test_a_batch_that_missed_a_booking_is_dropped_and_retried(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     loop, _, log = service()
@@ -311,17 +311,18 @@ async def test_a_batch_that_finds_the_state_changed_is_dropped_and_retried(
     clock = Clock()
     snapshots: list[DispatchResult] = []
 
-    def batch_while_a_position_arrives(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
+    def batch_while_a_ride_is_booked(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
         snapshots.append(snapshot)
         if len(snapshots) == 1:
-            loop.receive(*position(clock.now() + 0.5, DEPOT))
+            loop.request(ride("mr-kato", earliest=NOW + 900), clock.now() + 0.5)
         return compute_batch(snapshot, budget_s)
 
-    monkeypatch.setattr(service_loop, "compute_batch", batch_while_a_position_arrives)
+    monkeypatch.setattr(service_loop, "compute_batch", batch_while_a_ride_is_booked)
     await loop.step_async(clock)
     assert (len(snapshots), loop.batches_dropped) == (1, 1)
     assert not any(entry["event"] == "reoptimised" for entry in log.entries)
-    # The position the batch did not know of stands.
+    # The ride the batch did not know of stands.
+    assert loop.service.booked("mr-kato")
     assert loop.service.result.now == clock.now() + 0.5
     # The next round computes again; this time nothing changed meanwhile.
     clock.at += 1
@@ -329,3 +330,33 @@ async def test_a_batch_that_finds_the_state_changed_is_dropped_and_retried(
     assert (len(snapshots), loop.batches_dropped) == (2, 1)
     assert log.entries[-1]["event"] == "reoptimised"
     assert loop.service.result.now == clock.now()
+
+
+async def test_a_batch_that_missed_only_positions_is_adopted_from_where_the_shuttle_is(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loop, _, log = service()
+    loop.request(ride("mrs-sato", earliest=NOW + 600), NOW)
+
+    class Clock:
+        def __init__(self) -> None:
+            self.at = NOW + loop.config.reoptimise_every_s
+
+        def now(self) -> float:
+            return self.at
+
+        async def sleep(self, seconds: float) -> None:
+            self.at += seconds
+
+    clock = Clock()
+
+    def batch_while_a_position_arrives(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
+        loop.receive(*position(clock.now() + 0.5, DEPOT))
+        return compute_batch(snapshot, budget_s)
+
+    monkeypatch.setattr(service_loop, "compute_batch", batch_while_a_position_arrives)
+    await loop.step_async(clock)
+    assert loop.batches_dropped == 0
+    assert any(entry["event"] == "reoptimised" for entry in log.entries)
+    # Timed from the position the batch did not know of.
+    assert loop.service.result.now == clock.now() + 0.5
