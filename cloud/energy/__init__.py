@@ -14,6 +14,7 @@ from cloud.energy._charging_loop import (
     CommandPort,
     Decision,
     DecisionPort,
+    PhaseReading,
     ReadingsPort,
 )
 from cloud.energy._co2_report import (
@@ -98,6 +99,7 @@ __all__ = [
     "InterchangePlan",
     "LedgerEntry",
     "MissingSlot",
+    "PhaseReading",
     "PlanRequest",
     "PlanningError",
     "PreviousSetpoint",

@@ -42,6 +42,8 @@ class CarPhases:
     seen: frozenset[Phase] = frozenset()
     #: Charging readings seen so far in this session.
     charging_readings: int = 0
+    #: When the newest of them was measured (epoch ms), if the caller said.
+    last_charging_ms: int | None = None
 
     @classmethod
     def plugged_in(cls, wiring: Sequence[Phase]) -> "CarPhases":
@@ -58,6 +60,7 @@ def observe_car_phases(
     known: CarPhases,
     currents_a: Mapping[Phase, float],
     *,
+    measured_ms: int | None = None,
     active_a: float = PHASE_ACTIVE_A,
     charging_a: float = CHARGING_A,
     confirm_readings: int = CONFIRM_READINGS,
@@ -65,11 +68,16 @@ def observe_car_phases(
     """What the session knows after one reading of the charger's current on each site phase.
 
     A reading that is not evidence leaves *known* as it was: a single-phase charger (its car
-    can only use that phase), a wired phase missing from the reading or not a number, or a car
-    not drawing at least *charging_a* in total (paused, not started, tapering off).
+    can only use that phase), a wired phase missing from the reading or not a number, a car
+    not drawing at least *charging_a* in total (paused, not started, tapering off), or a reading
+    *measured_ms* no newer than the last one counted (the same sample read again in the next
+    round is no confirmation).
     """
     wiring = known.wiring
     if len(wiring) == 1:
+        return known
+    last = known.last_charging_ms
+    if measured_ms is not None and last is not None and measured_ms <= last:
         return known
     values = [currents_a.get(phase) for phase in wiring]
     currents = [value for value in values if value is not None and math.isfinite(value)]
@@ -85,4 +93,10 @@ def observe_car_phases(
     phases = wiring
     if readings >= confirm_readings:
         phases = tuple(phase for phase in wiring if phase in seen)
-    return CarPhases(wiring=wiring, phases=phases, seen=seen, charging_readings=readings)
+    return CarPhases(
+        wiring=wiring,
+        phases=phases,
+        seen=seen,
+        charging_readings=readings,
+        last_charging_ms=measured_ms if measured_ms is not None else last,
+    )

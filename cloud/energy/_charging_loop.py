@@ -6,19 +6,23 @@ MQTT client. Each round it reads the chargers' IEC 61851 state and session energ
 meter's power from the store, runs :func:`dispatch_chargers`, publishes a setpoint command (with
 an expiry) to every charger whose setpoint changed or whose last command is half-way to expiry,
 records every change with its reason, and sends a heartbeat to each gateway at a third of the
-edge's fail-safe timeout, so that a silent controller drives the chargers to fail-safe.
+edge's fail-safe timeout, so that a silent controller drives the chargers to fail-safe. It also
+learns, per session, which phases each car draws on (:mod:`cloud.energy._car_phases`), so that a
+one-phase car on a three-phase charger is budgeted on its one phase.
 """
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Literal, NamedTuple, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from cloud.energy._ev_dispatch import dispatch_chargers
-from cloud.energy._ev_input import Charger, DispatchRequest, Mode, PreviousSetpoint, Vehicle
+from cloud.energy._car_phases import CarPhases, observe_car_phases
+from cloud.energy._ev_dispatch import PHASES, dispatch_chargers
+from cloud.energy._ev_input import Charger, DispatchRequest, Mode, Phase, PreviousSetpoint, Vehicle
 from cloud.energy._time import JST
 from messages import Clock, CmdPayload, encode, now_ms
 from messages.models import Setpoint as SetpointTarget
@@ -26,6 +30,8 @@ from messages.topics import Topic, TopicKind
 
 #: IEC 61851 states (as the profiles map them) in which a vehicle is plugged in: B, C, D.
 PLUGGED_IN = frozenset({2.0, 3.0, 4.0})
+
+logger = logging.getLogger(__name__)
 
 
 class _Model(BaseModel):
@@ -46,6 +52,24 @@ class ChargerConfig(_Model):
     session_target_wh: Annotated[float, Field(ge=0)] = 20_000.0
     departure: time = time(17, 30)
     vehicle_max_current_a: Annotated[float, Field(gt=0)] = 32.0
+    #: The site phases a three-phase charger's L1, L2 and L3 are connected to, in that order:
+    #: an installation that rotates phases from charger to charger (to spread one-phase cars)
+    #: says so here, or a one-phase car would be budgeted on the wrong site phase.
+    site_phases: tuple[Phase, Phase, Phase] = ("l1", "l2", "l3")
+
+    @model_validator(mode="after")
+    def _site_phases_fit(self) -> Self:
+        if sorted(self.site_phases) != list(PHASES):
+            msg = "site_phases: expected each of l1, l2 and l3 once"
+            raise ValueError(msg)
+        if self.phases == 1 and self.site_phases != PHASES:
+            msg = "site_phases: only for a three-phase charger ('phase' names a single one's)"
+            raise ValueError(msg)
+        return self
+
+    @property
+    def wired_phases(self) -> tuple[Phase, ...]:
+        return (self.phase,) if self.phase is not None else PHASES
 
 
 class ChargingSiteConfig(_Model):
@@ -72,11 +96,27 @@ class ChargingSiteConfig(_Model):
         return self.edge_timeout_s / 3
 
 
+class PhaseReading(NamedTuple):
+    """The newest value of a quantity on one phase, and when it was measured."""
+
+    ts_ms: int
+    value: float
+
+
 class ReadingsPort(Protocol):
     """Fresh readings from the collector's store."""
 
     def latest(self, site: str, device: str, quantity: str, since_ms: int) -> float | None:
         """The newest value of *quantity* (summed over phases) at or after *since_ms*, if any."""
+        ...
+
+    def latest_by_phase(
+        self, site: str, device: str, quantity: str, since_ms: int
+    ) -> dict[str, PhaseReading]:
+        """The newest reading of *quantity* on each phase (``l1``…) at or after *since_ms*.
+
+        Phases without such a reading are missing; readings without a phase are left out.
+        """
         ...
 
 
@@ -124,6 +164,8 @@ class ChargingController:
     _published: dict[str, _Published] = field(default_factory=dict)
     _heartbeat_ms: dict[str, int] = field(default_factory=dict)
     _seq: int = 0
+    #: What each plugged-in car's session has shown of its phases, by charger.
+    _car_phases: dict[str, CarPhases] = field(default_factory=dict)
 
     def step(self, now: int) -> DispatchRequest:
         """One round at *now* (epoch ms); returns the request it dispatched, for inspection."""
@@ -140,12 +182,19 @@ class ChargingController:
             connected = state is not None and state in PLUGGED_IN
             vehicle = None
             if connected:
+                car = self._observe_car(entry, since)
+                one_phase = len(car.phases) == 1 and car.narrower_than_wiring
                 departure = datetime.combine(now_local.date(), entry.departure, JST)
                 vehicle = Vehicle(
                     energy_needed_wh=max(entry.session_target_wh - (session or 0.0), 0.0),
                     departure=departure,
                     max_current_a=entry.vehicle_max_current_a,
+                    phases=1 if one_phase else None,
+                    phase=car.phases[0] if one_phase else None,
                 )
+            else:
+                # Unplugged (or no longer known to be plugged in): the next car starts afresh.
+                self._car_phases.pop(entry.device, None)
             chargers.append(
                 Charger(
                     id=entry.device,
@@ -213,6 +262,39 @@ class ChargingController:
         while rounds is None or self.rounds < rounds:
             self.step(now_ms(clock))
             await clock.sleep(self.config.interval_s)
+
+    # -- the cars' phases --------------------------------------------------------------------------
+
+    def _observe_car(self, entry: ChargerConfig, since: int) -> CarPhases:
+        """The session's knowledge of the car's phases, updated with the newest currents."""
+        known = self._car_phases.get(entry.device)
+        if known is None:
+            known = CarPhases.plugged_in(entry.wired_phases)
+        car = known
+        if entry.phases == 3:
+            by_terminal = self.readings.latest_by_phase(
+                self.config.site, entry.device, "current_a", since
+            )
+            currents: dict[Phase, float] = {
+                site_phase: by_terminal[terminal].value
+                for terminal, site_phase in zip(PHASES, entry.site_phases, strict=True)
+                if terminal in by_terminal
+            }
+            # The oldest phase's time: a reading is only new once every phase in it is.
+            measured = min((reading.ts_ms for reading in by_terminal.values()), default=None)
+            car = observe_car_phases(known, currents, measured_ms=measured)
+        if car.phases != known.phases:
+            if len(car.phases) == 1:
+                logger.info("car on charger %s charges on %s only", entry.device, car.phases[0])
+            else:
+                # Two phases (rare) are budgeted as the wiring: the dispatch input names one.
+                logger.info(
+                    "car on charger %s charges on %s: budgeted on all the charger's phases",
+                    entry.device,
+                    ", ".join(car.phases),
+                )
+        self._car_phases[entry.device] = car
+        return car
 
     # -- messages -------------------------------------------------------------------------------
 

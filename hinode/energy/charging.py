@@ -11,7 +11,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
 
 from cloud import BrokerTls, ReadingQuery, TimeSeriesStore, broker_ssl_context
-from cloud.energy import JST, ChargingSiteConfig, Decision, describe_validation_error
+from cloud.energy import (
+    JST,
+    ChargingSiteConfig,
+    Decision,
+    PhaseReading,
+    describe_validation_error,
+)
 from messages import ConfigError
 
 
@@ -41,6 +47,19 @@ class StoreReadings:
             return None
         # A meter may report the total and each phase; without a total the phases add up.
         return total if total is not None else per_phase
+
+    def latest_by_phase(
+        self, site: str, device: str, quantity: str, since_ms: int
+    ) -> dict[str, PhaseReading]:
+        newest: dict[str, PhaseReading] = {}
+        query = ReadingQuery(since=since_ms, device=device, quantity=quantity)
+        for reading in self._store.query(query):
+            if reading.site != site or reading.phase is None:
+                continue
+            known = newest.get(reading.phase)
+            if known is None or reading.ts > known.ts_ms:
+                newest[reading.phase] = PhaseReading(reading.ts, reading.value)
+        return newest
 
 
 class PahoCommands:

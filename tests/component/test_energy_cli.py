@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cloud import StoredReading, open_timeseries, state_url
-from cloud.energy import LedgerEntry, SqlLedger, day_slots
+from cloud.energy import LedgerEntry, PhaseReading, SqlLedger, day_slots
 from hinode.commands.energy import app
 from hinode.energy.charging import StoreReadings
 
@@ -440,5 +440,32 @@ def test_the_loop_reads_a_meters_total_not_total_plus_phases(tmp_path: Path) -> 
         assert readings.latest("lab", "meter-2", "active_power_w", 0) == 300.0
         assert readings.latest("lab", "meter-2", "active_power_w", 3000) is None
         assert readings.latest("other", "meter-1", "active_power_w", 0) is None
+    finally:
+        store.close()
+
+
+def test_the_loop_reads_each_phases_newest_value(tmp_path: Path) -> None:
+    store = open_timeseries(tmp_path / "data")
+    try:
+        store.write(
+            [
+                StoredReading("lab", "gw-1", "charger-1", "current_a", "l1", 1000, 6.1, 1),
+                StoredReading("lab", "gw-1", "charger-1", "current_a", "l2", 1000, 0.0, 1),
+                StoredReading("lab", "gw-1", "charger-1", "current_a", "l3", 1000, 0.1, 1),
+                StoredReading("lab", "gw-1", "charger-1", "current_a", "l1", 2000, 15.8, 2),
+                StoredReading("lab", "gw-1", "charger-1", "current_a", None, 2000, 99.0, 2),
+                StoredReading("other", "gw-9", "charger-1", "current_a", "l2", 3000, 7.0, 3),
+            ]
+        )
+        readings = StoreReadings(store)
+        by_phase = readings.latest_by_phase("lab", "charger-1", "current_a", 0)
+        assert by_phase == {
+            "l1": PhaseReading(2000, 15.8),
+            "l2": PhaseReading(1000, 0.0),
+            "l3": PhaseReading(1000, 0.1),
+        }
+        fresh = readings.latest_by_phase("lab", "charger-1", "current_a", 1500)
+        assert fresh == {"l1": PhaseReading(2000, 15.8)}
+        assert readings.latest_by_phase("lab", "charger-1", "current_a", 5000) == {}
     finally:
         store.close()

@@ -54,6 +54,17 @@ def test_a_paused_car_keeps_the_last_decision() -> None:
     assert paused == tapering == missing == car
 
 
+def test_a_sample_counts_once_however_often_it_is_read() -> None:
+    car = CarPhases.plugged_in(THREE)
+    one_phase: dict[Phase, float] = {"l1": 10.0, "l2": 0.0, "l3": 0.0}
+    first = observe_car_phases(car, one_phase, measured_ms=1_000)
+    again = observe_car_phases(first, one_phase, measured_ms=1_000)
+    older = observe_car_phases(again, one_phase, measured_ms=500)
+    assert again == older == first
+    assert first.phases == THREE
+    assert observe_car_phases(first, one_phase, measured_ms=2_000).phases == ("l1",)
+
+
 def test_a_two_phase_car_is_seen_on_its_two_phases() -> None:
     car = CarPhases.plugged_in(THREE)
     for _ in range(CONFIRM_READINGS):

@@ -1,10 +1,22 @@
 """The closed charging loop with in-memory ports: commands, expiry, heartbeats, decisions."""
 
 import itertools
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from cloud.energy import JST, ChargingController, ChargingSiteConfig, Decision
+import pytest
+
+from cloud.energy import (
+    JST,
+    ChargingController,
+    ChargingSiteConfig,
+    Decision,
+    PhaseReading,
+    ReadingsPort,
+    dispatch_chargers,
+)
 from messages import CmdPayload, decode
 
 NOON_MS = int(datetime(2026, 5, 11, 12, 0, tzinfo=JST).timestamp() * 1000)
@@ -13,15 +25,29 @@ NOON_MS = int(datetime(2026, 5, 11, 12, 0, tzinfo=JST).timestamp() * 1000)
 @dataclass
 class MemoryReadings:
     values: dict[tuple[str, str], tuple[int, float]] = field(default_factory=dict)
+    by_phase: dict[tuple[str, str, str], tuple[int, float]] = field(default_factory=dict)
 
     def set(self, device: str, quantity: str, ts: int, value: float) -> None:
         self.values[(device, quantity)] = (ts, value)
+
+    def set_phases(self, device: str, quantity: str, ts: int, **values: float) -> None:
+        for phase, value in values.items():
+            self.by_phase[(device, quantity, phase)] = (ts, value)
 
     def latest(self, site: str, device: str, quantity: str, since_ms: int) -> float | None:
         found = self.values.get((device, quantity))
         if found is None or found[0] < since_ms:
             return None
         return found[1]
+
+    def latest_by_phase(
+        self, site: str, device: str, quantity: str, since_ms: int
+    ) -> dict[str, PhaseReading]:
+        return {
+            phase: PhaseReading(ts, value)
+            for (name, what, phase), (ts, value) in self.by_phase.items()
+            if name == device and what == quantity and ts >= since_ms
+        }
 
 
 @dataclass
@@ -141,3 +167,167 @@ def test_stale_state_is_not_believed() -> None:
     assert not request.chargers[0].connected
     assert setpoints(commands) == {"charger-1": 0.0, "charger-2": 0.0}
     assert decisions.recorded[0].reason == "not connected"
+
+
+def test_the_memory_readings_are_a_readings_port() -> None:
+    readings: ReadingsPort = MemoryReadings()
+    assert readings.latest_by_phase("factory-a", "charger-1", "current_a", 0) == {}
+
+
+def charging_site(
+    mode: str, site_limit_a: float, chargers: list[dict[str, Any]]
+) -> tuple[ChargingController, MemoryReadings, MemoryCommands, MemoryDecisions]:
+    config = ChargingSiteConfig.model_validate(
+        {
+            "site": "factory-a",
+            "mode": mode,
+            "site_limit_a": site_limit_a,
+            "grid_meter": "meter-1",
+            "hold_seconds": 0,
+            "chargers": [{"gateway": "gw-1", **charger} for charger in chargers],
+        }
+    )
+    readings, commands, decisions = MemoryReadings(), MemoryCommands(), MemoryDecisions()
+    return ChargingController(config, readings, commands, decisions), readings, commands, decisions
+
+
+def one_phase_car_charging(readings: MemoryReadings, device: str, now: int, drawn_a: float) -> None:
+    """A car charging on its charger's L1 only, as the charger's per-phase currents show it."""
+    readings.set(device, "charger_state", now, 3)  # C: charging
+    readings.set(device, "active_power_w", now, drawn_a * 230)
+    readings.set_phases(device, "current_a", now, l1=drawn_a, l2=0.0, l3=0.1)
+
+
+THREE_PHASE_CHARGER = {"device": "charger-1", "phases": 3, "max_current_a": 32}
+
+
+def test_a_one_phase_car_gets_three_times_the_current_for_the_same_pv_surplus(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    loop, readings, commands, decisions = charging_site("pv", 63, [THREE_PHASE_CHARGER])
+    caplog.set_level(logging.INFO, logger="cloud.energy")
+    for second in range(0, 30, 5):
+        now = NOON_MS + second * 1000
+        # 6 A on L1 (1,380 W) and 2,760 W exported: 4,140 W for the car.
+        one_phase_car_charging(readings, "charger-1", now, 6.0)
+        readings.set("meter-1", "active_power_w", now, -2760)
+        request = loop.step(now)
+        if second == 0:
+            # Nothing measured yet: budgeted on the wiring, 4,140 W over three phases.
+            assert setpoints(commands) == {"charger-1": 6.0}
+    # The same 4,140 W on one phase: 18 A, where the wiring's budget gave 6 A.
+    assert setpoints(commands) == {"charger-1": 18.0}
+    assert decisions.recorded[-1].reason == "charging on PV surplus (car charges on l1 only)"
+    vehicle = request.chargers[0].vehicle
+    assert vehicle is not None
+    assert (vehicle.phases, vehicle.phase) == (1, "l1")
+    said = [r.getMessage() for r in caplog.records if "charges on" in r.getMessage()]
+    assert said == ["car on charger charger-1 charges on l1 only"]
+
+
+def test_two_one_phase_cars_on_l1_share_l1_and_leave_l2_and_l3_to_others() -> None:
+    loop, readings, commands, _ = charging_site(
+        "now",
+        20,
+        [
+            {**THREE_PHASE_CHARGER, "max_current_a": 16},
+            {"device": "charger-2", "phases": 1, "phase": "l2", "max_current_a": 16},
+            {**THREE_PHASE_CHARGER, "device": "charger-3", "max_current_a": 16},
+        ],
+    )
+    for second in range(0, 15, 5):
+        now = NOON_MS + second * 1000
+        sent = setpoints(commands)
+        for device in ("charger-1", "charger-3"):
+            one_phase_car_charging(readings, device, now, sent.get(device, 6.0))
+        readings.set("charger-2", "charger_state", now, 3)
+        readings.set("meter-1", "active_power_w", now, 8000)
+        request = loop.step(now)
+        load = dispatch_chargers(request).phase_load_a
+        assert all(load[phase] <= 20 for phase in ("l1", "l2", "l3"))  # type: ignore[index]
+    sent = setpoints(commands)
+    assert sent["charger-1"] + sent["charger-3"] == 20.0
+    # The wiring's budget would have left charger-2 only what the two cars leave of L2.
+    assert sent["charger-2"] == 16.0
+    assert dispatch_chargers(request).phase_load_a == {"l1": 20.0, "l2": 16.0, "l3": 0.0}
+
+
+def test_a_paused_car_keeps_its_phase_and_the_next_car_starts_from_the_wiring() -> None:
+    loop, readings, commands, _ = charging_site("pv", 63, [THREE_PHASE_CHARGER])
+    now = NOON_MS
+    for _ in range(2):
+        now += 5_000
+        one_phase_car_charging(readings, "charger-1", now, 6.0)
+        readings.set("meter-1", "active_power_w", now, -2760)
+        loop.step(now)
+    assert setpoints(commands) == {"charger-1": 18.0}
+
+    # Paused: no current on any phase, nothing learnt, the one phase still holds.
+    now += 5_000
+    readings.set("charger-1", "charger_state", now, 2)  # B
+    readings.set("charger-1", "active_power_w", now, 0)
+    readings.set_phases("charger-1", "current_a", now, l1=0.0, l2=0.0, l3=0.0)
+    readings.set("meter-1", "active_power_w", now, -4140)
+    loop.step(now)
+    assert setpoints(commands) == {"charger-1": 18.0}
+
+    # Unplugged, and another car plugged in: its phases are not known, the wiring is budgeted.
+    now += 5_000
+    readings.set("charger-1", "charger_state", now, 1)  # A
+    loop.step(now)
+    now += 5_000
+    readings.set("charger-1", "charger_state", now, 2)
+    readings.set_phases("charger-1", "current_a", now, l1=0.0, l2=0.0, l3=0.0)
+    readings.set("meter-1", "active_power_w", now, -4140)
+    request = loop.step(now)
+    assert setpoints(commands) == {"charger-1": 6.0}
+    assert request.chargers[0].vehicle is not None
+    assert request.chargers[0].vehicle.phase is None
+
+
+def test_the_same_sample_read_in_two_rounds_is_no_confirmation() -> None:
+    loop, readings, commands, _ = charging_site("pv", 63, [THREE_PHASE_CHARGER])
+    # The charger is polled less often than the loop runs: both rounds see one sample.
+    one_phase_car_charging(readings, "charger-1", NOON_MS, 6.0)
+    readings.set("meter-1", "active_power_w", NOON_MS, -2760)
+    for second in (1, 6):
+        loop.step(NOON_MS + second * 1000)
+    assert setpoints(commands) == {"charger-1": 6.0}
+    # A fresh sample confirms it.
+    one_phase_car_charging(readings, "charger-1", NOON_MS + 10_000, 6.0)
+    loop.step(NOON_MS + 11_000)
+    assert setpoints(commands) == {"charger-1": 18.0}
+
+
+def test_a_charger_installed_with_rotated_phases_budgets_the_site_phase_its_l1_is_on() -> None:
+    rotated = {**THREE_PHASE_CHARGER, "site_phases": ["l2", "l3", "l1"]}
+    loop, readings, _, _ = charging_site("now", 32, [rotated])
+    for second in (0, 5):
+        now = NOON_MS + second * 1000
+        one_phase_car_charging(readings, "charger-1", now, 16.0)
+        request = loop.step(now)
+    vehicle = request.chargers[0].vehicle
+    assert vehicle is not None
+    assert vehicle.phase == "l2"
+    assert dispatch_chargers(request).phase_load_a == {"l1": 0.0, "l2": 32.0, "l3": 0.0}
+
+
+def test_a_single_phase_charger_takes_no_site_phases() -> None:
+    with pytest.raises(ValueError, match="only for a three-phase charger"):
+        ChargingSiteConfig.model_validate(
+            {
+                "site": "factory-a",
+                "site_limit_a": 32,
+                "grid_meter": "meter-1",
+                "chargers": [
+                    {
+                        "device": "charger-2",
+                        "gateway": "gw-1",
+                        "phases": 1,
+                        "phase": "l1",
+                        "max_current_a": 16,
+                        "site_phases": ["l2", "l1", "l3"],
+                    }
+                ],
+            }
+        )
