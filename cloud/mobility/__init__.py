@@ -112,6 +112,16 @@ from cloud.mobility._service_loop import (
     ShuttleServiceLoop,
     report_document,
 )
+from cloud.mobility._tokens import (
+    DenialLog,
+    Denied,
+    TokenFileError,
+    TokenStore,
+    bearer_token,
+    new_bearer_token,
+    token_file_line,
+    valid_caller_name,
+)
 
 __all__ = [
     "ARRIVAL_RADIUS_M",
@@ -125,6 +135,8 @@ __all__ = [
     "BusConnection",
     "CancellationError",
     "DemandProfile",
+    "DenialLog",
+    "Denied",
     "DispatchInput",
     "DispatchInputError",
     "DispatchProblem",
@@ -171,11 +183,14 @@ __all__ = [
     "Stop",
     "SystemInfo",
     "Timetable",
+    "TokenFileError",
+    "TokenStore",
     "TravelModel",
     "Van",
     "VanAction",
     "VehicleStatus",
     "ZoneOutlook",
+    "bearer_token",
     "best_insertion",
     "best_insertion_into",
     "compute_batch",
@@ -189,6 +204,7 @@ __all__ = [
     "insert_request",
     "iso",
     "nearest_zone",
+    "new_bearer_token",
     "next_state",
     "plan_rebalancing",
     "plan_routes",
@@ -198,4 +214,6 @@ __all__ = [
     "report_document",
     "schedule",
     "stops_of",
+    "token_file_line",
+    "valid_caller_name",
 ]
