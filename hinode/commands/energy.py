@@ -40,6 +40,7 @@ from cloud.energy import (
     slot_energies,
 )
 from cloud.energy import PlanRequest as _PlanRequest
+from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
 from hinode.commands._errors import fail
 from hinode.energy.charging import JsonlDecisions, PahoCommands, StoreReadings, load_charging_config
 from hinode.energy.ledger import JsonlLedger, entry_record
@@ -512,8 +513,12 @@ def run(
     rounds: Annotated[
         int | None, typer.Option("--rounds", min=1, help="Stop after this many rounds.")
     ] = None,
+    ca_file: CaFile = None,
+    cert_file: CertFile = None,
+    key_file: KeyFile = None,
 ) -> None:
     """Run a site's EV charging loop: store → dispatch → setpoint commands over MQTT."""
+    tls = broker_tls(ca_file, cert_file, key_file)
     try:
         config = load_charging_config(config_file)
     except ConfigError as exc:
@@ -531,7 +536,7 @@ def run(
     except HinodeError as exc:
         fail(str(exc), code=1)
     try:
-        commands = PahoCommands(broker, client_id=f"hinode-energy-{config.site}")
+        commands = PahoCommands(broker, client_id=f"hinode-energy-{config.site}", tls=tls)
     except ConfigError as exc:
         store.close()
         fail(str(exc))

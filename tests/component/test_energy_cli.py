@@ -421,6 +421,25 @@ def test_run_names_the_bad_field_of_its_configuration(tmp_path: Path) -> None:
     assert result.stderr.startswith(f"error: {config}: chargers.0.phases: ")
 
 
+def test_run_names_a_tls_file_it_cannot_use_and_wants_cert_and_key_together(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "charging.yaml"
+    config.write_text(
+        "site: factory-a\nsite_limit_a: 32\ngrid_meter: meter-1\n"
+        "chargers:\n  - {device: charger-1, gateway: gw-1, phases: 3, max_current_a: 16}\n"
+    )
+    base = ["run", str(config), "--data-dir", str(tmp_path), "--broker", "mqtts://127.0.0.1:1"]
+    missing = tmp_path / "no-such-ca.crt"
+    result = runner.invoke(app, [*base, "--ca-file", str(missing)])
+    assert result.exit_code == 2
+    assert str(missing) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    half = runner.invoke(app, [*base, "--cert-file", str(tmp_path / "client.crt")])
+    assert half.exit_code == 2
+    assert half.stderr.strip() == "error: --cert-file and --key-file: give both or neither"
+
+
 def test_the_loop_reads_a_meters_total_not_total_plus_phases(tmp_path: Path) -> None:
     store = open_timeseries(tmp_path / "data")
     try:
