@@ -3,15 +3,21 @@
 Book, follow and cancel a ride; see the shuttles. The handlers are async and call the service
 loop directly: they run on the same event loop as the loop's rounds and MQTT callbacks, so they
 need no lock. Times go out as ISO 8601 in Japan time (``+09:00``).
+
+With a :class:`TokenStore`, every endpoint but ``GET /health`` wants ``Authorization: Bearer``
+with one of its tokens (the call centre's, an app back end's); a refusal is a 401.
 """
 
+import logging
 import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.params import Depends as DependsParam
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from cloud.mobility._dispatch import Alternative, Refusal
@@ -19,7 +25,10 @@ from cloud.mobility._gbfs import JST
 from cloud.mobility._routes import RideRequest
 from cloud.mobility._service import CancellationError, RideStatus
 from cloud.mobility._service_loop import Ident, Position, ShuttleServiceLoop
+from cloud.mobility._tokens import DenialLog, Denied, TokenStore
 from messages import Clock
+
+logger = logging.getLogger(__name__)
 
 Passengers = Annotated[int, Field(ge=1, le=100)]
 RideMinutes = Annotated[float, Field(gt=0, le=600)]
@@ -94,13 +103,53 @@ def _field(location: tuple[Any, ...]) -> str:
     return ".".join(path) or "body"
 
 
-def create_booking_app(loop: ShuttleServiceLoop, clock: Clock) -> FastAPI:
-    """The ASGI application booking rides on *loop*; *clock* says when a request came."""
+class _DeniedError(Exception):
+    def __init__(self, denied: Denied) -> None:
+        super().__init__(denied.reason)
+        self.denied = denied
+
+
+def _guard(tokens: TokenStore | None) -> list[DependsParam]:
+    """The dependencies that let only *tokens*' holders in (none without a store)."""
+    if tokens is None:
+        return []
+    bearer = HTTPBearer(auto_error=False, description="A token from the booking API's token file.")
+    denials = DenialLog(logger, "booking API")
+
+    async def authorized(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> str:
+        verdict = tokens.check(None if credentials is None else credentials.credentials)
+        if isinstance(verdict, Denied):
+            denials.record(verdict, request.client.host if request.client else None)
+            raise _DeniedError(verdict)
+        return verdict
+
+    return [Depends(authorized)]
+
+
+def create_booking_app(
+    loop: ShuttleServiceLoop, clock: Clock, tokens: TokenStore | None = None
+) -> FastAPI:
+    """The ASGI application booking rides on *loop*; *clock* says when a request came.
+
+    With *tokens*, only their holders may use it (``GET /health`` stays open to monitoring).
+    """
     app = FastAPI(
         title="Hinode shuttle booking",
         summary="Book, follow and cancel shuttle rides; see where the shuttles are.",
         version="1",
     )
+    guard = _guard(tokens)
+
+    @app.exception_handler(_DeniedError)
+    async def denied(_: Request, error: _DeniedError) -> JSONResponse:
+        return JSONResponse(
+            {"error": error.denied.reason},
+            status_code=error.denied.status,
+            headers={"WWW-Authenticate": error.denied.challenge},
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -114,7 +163,7 @@ def create_booking_app(loop: ShuttleServiceLoop, clock: Clock) -> FastAPI:
             status_code=422,
         )
 
-    @app.post("/rides", status_code=201)
+    @app.post("/rides", status_code=201, dependencies=guard)
     async def book(booking: RideBooking) -> Any:
         request_id = booking.id or f"ride-{secrets.token_hex(6)}"
         if loop.service.booked(request_id):
@@ -139,14 +188,14 @@ def create_booking_app(loop: ShuttleServiceLoop, clock: Clock) -> FastAPI:
             "dropoff_eta": _iso(outcome.dropoff_eta),
         }
 
-    @app.get("/rides/{request_id}")
+    @app.get("/rides/{request_id}", dependencies=guard)
     async def ride_status(request_id: str) -> Any:
         status = loop.service.status(request_id, clock.now())
         if status is None:
             return JSONResponse({"error": f"no ride {request_id!r}"}, status_code=404)
         return status_document(status)
 
-    @app.delete("/rides/{request_id}", status_code=204)
+    @app.delete("/rides/{request_id}", status_code=204, dependencies=guard)
     async def cancel(request_id: str) -> Response:
         try:
             loop.cancel(request_id, clock.now())
@@ -158,7 +207,7 @@ def create_booking_app(loop: ShuttleServiceLoop, clock: Clock) -> FastAPI:
             )
         return Response(status_code=204)
 
-    @app.get("/shuttles")
+    @app.get("/shuttles", dependencies=guard)
     async def shuttles() -> Any:
         now = clock.now()
         gateways = {shuttle.id: shuttle.gateway for shuttle in loop.config.shuttles}

@@ -10,6 +10,7 @@ from typing import Self
 from urllib.parse import parse_qsl, urlsplit
 
 from cloud.mobility._feeds import FeedResponse, FeedService
+from cloud.mobility._tokens import DenialLog
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class FeedServer:
 
     *lock* is held while a document is built, so a simulation may update the fleet between
     requests; *now_ms* is the clock (injected: a simulated clock serves simulated time).
+    Refused MDS requests are logged as warnings, at most one a minute per reason.
     """
 
     def __init__(
@@ -41,6 +43,7 @@ class FeedServer:
     ) -> None:
         self.service = service
         guard: AbstractContextManager[object] = lock or threading.Lock()
+        denials = DenialLog(logger, "MDS")
 
         class Handler(BaseHTTPRequestHandler):
             timeout = REQUEST_TIMEOUT_S
@@ -54,15 +57,20 @@ class FeedServer:
                             dict(parse_qsl(url.query)),
                             now_ms(),
                             accept=self.headers.get("Accept"),
+                            authorization=self.headers.get("Authorization"),
                         )
                 except Exception:
                     # One bad document must not take the feed down; the reason goes to the log.
                     logger.exception("feed %s failed", url.path)
                     response = FeedResponse(500, "application/json", _INTERNAL_ERROR)
+                if response.denied is not None:
+                    denials.record(response.denied, self.client_address[0])
                 body = json.dumps(response.document, ensure_ascii=False).encode("utf-8")
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.content_type)
                 self.send_header("Content-Length", str(len(body)))
+                for name, value in response.headers:
+                    self.send_header(name, value)
                 self.send_header("Access-Control-Allow-Origin", "*")
                 self.end_headers()
                 self.wfile.write(body)
@@ -80,6 +88,8 @@ class FeedServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> None:
+        if self.service.tokens is None:
+            logger.warning("MDS endpoints at %s/mds/ are open to anyone: no token file", self.url)
         self._thread.start()
 
     def stop(self) -> None:

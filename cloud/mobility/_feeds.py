@@ -25,6 +25,7 @@ from cloud.mobility._mds import (
     mds_vehicles,
     mds_vehicles_status,
 )
+from cloud.mobility._tokens import Denied, TokenStore, bearer_token
 
 GBFS_TYPE = "application/json"
 MDS_TYPE = "application/vnd.mds+json;version=2.0"
@@ -39,29 +40,48 @@ class FeedResponse:
     status: int
     content_type: str
     document: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
+    #: Why the request was refused, for the server's log (never the token).
+    denied: Denied | None = None
 
 
 @dataclass
 class FeedService:
-    """GBFS 3.0 under ``/gbfs/``, MDS 2.0 provider endpoints under ``/mds/``."""
+    """GBFS 3.0 under ``/gbfs/``, MDS 2.0 provider endpoints under ``/mds/``.
+
+    GBFS is public by design. With *tokens*, every MDS endpoint wants ``Authorization: Bearer``
+    with one of their tokens (MDS: a provider authorizes the agencies); without, MDS is open.
+    """
 
     fleet: ScooterFleet
     system: SystemInfo
     base_url: str
     zones: tuple[NoRideZone, ...] = field(default=())
+    tokens: TokenStore | None = None
 
     def urls(self) -> dict[str, str]:
         base = self.base_url.rstrip("/")
         return {"gbfs": f"{base}/gbfs/gbfs.json", "mds": f"{base}/mds/vehicles"}
 
     def respond(
-        self, path: str, query: dict[str, str], now_ms: int, accept: str | None = None
+        self,
+        path: str,
+        query: dict[str, str],
+        now_ms: int,
+        accept: str | None = None,
+        authorization: str | None = None,
     ) -> FeedResponse:
-        """The answer to ``GET path?query`` at *now_ms*; *accept* is the request's Accept header."""
+        """The answer to ``GET path?query`` at *now_ms*; *accept* and *authorization* are the
+        request's headers of those names."""
         parts = [part for part in path.split("/") if part]
         if parts[:1] == ["gbfs"] and len(parts) == 2:
             return self._gbfs(parts[1], now_ms)
         if parts[:1] == ["mds"]:
+            # Before anything else: a caller not let in learns nothing, not even what exists.
+            if self.tokens is not None:
+                verdict = self.tokens.check(bearer_token(authorization))
+                if isinstance(verdict, Denied):
+                    return _mds_denied(verdict)
             if not _accepts_mds_2_0(accept):
                 return _mds_error(
                     406, "not_acceptable", "only MDS 2.0 is served", f"Accept: {accept}"
@@ -194,6 +214,18 @@ def _millis(query: dict[str, str], name: str) -> int:
     if not (raw.isascii() and raw.isdigit()):
         raise QueryError("bad_param", f"{raw!r} is not a timestamp in milliseconds", name)
     return int(raw)
+
+
+def _mds_denied(denied: Denied) -> FeedResponse:
+    code = "unauthorized" if denied.status == 401 else "forbidden"
+    body = {
+        "error": code,
+        "error_description": denied.reason,
+        "error_details": ["Authorization: Bearer <token>"],
+    }
+    return FeedResponse(
+        denied.status, MDS_TYPE, body, (("WWW-Authenticate", denied.challenge),), denied
+    )
 
 
 def _mds_error(status: int, code: str, description: str, detail: str) -> FeedResponse:

@@ -618,11 +618,16 @@ def test_vehicle_id_is_rotated_after_each_trip() -> None:
 def test_a_failing_document_is_a_500_not_a_dead_server(caplog: pytest.LogCaptureFixture) -> None:
     class Broken(FeedService):
         def respond(
-            self, path: str, query: dict[str, str], now_ms: int, accept: str | None = None
+            self,
+            path: str,
+            query: dict[str, str],
+            now_ms: int,
+            accept: str | None = None,
+            authorization: str | None = None,
         ) -> Any:
             if path == "/boom":
                 raise RuntimeError("boom")
-            return super().respond(path, query, now_ms, accept)
+            return super().respond(path, query, now_ms, accept, authorization)
 
     fleet = scooter_city(AT, days=1)
     service = Broken(fleet, SYSTEM, "", NO_RIDE_ZONES)
