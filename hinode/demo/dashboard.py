@@ -91,6 +91,8 @@ def _mobility_panel(mobility: MobilityView) -> Panel:
         f"[bold]picked up[/] {mobility.picked_up}  [bold]at the stop[/] {mobility.completed}",
         f"[bold]mean wait[/] {_minutes(mobility.mean_wait_s)}",
         f"[bold]mean ride[/] {_minutes(mobility.mean_ride_s)}",
+        f"[bold]route commands[/] {mobility.route_commands_sent} sent, "
+        f"{mobility.route_commands_acknowledged} applied, {mobility.route_commands_resent} resent",
     )
     vehicles = Table(expand=True)
     for title in ("vehicle", "gnss", "position", "aboard / state", "next", "ETA (JST)"):

@@ -2,13 +2,14 @@
 
 A depot gateway reads one GNSS receiver per vehicle: ``simulators.vehicles`` moves each vehicle
 and writes its NMEA to a pty pair whose slave side the real edge agent opens as a serial port.
-Positions go out as ``position/{vehicle}`` and the collector stores them. The cloud side reads
-them back from the store: ``ShuttleService`` serves the estate's ride requests to the bus stop
-from the shuttles' stored fixes, and a ``ScooterFleet`` learns trips from the scooters' fixes
-and lock state, served as GBFS 3.0 and MDS 2.0 feeds on a free port.
-
-The shuttles take their routes through their own interface (the simulator follows the
-service's current route directly), as the closed-loop mobility test does.
+Positions go out as ``position/{vehicle}``. The shuttle dispatch runs as it does in production,
+as a ``ShuttleServiceLoop`` beside the gateway: it answers the estate's ride requests to the bus
+stop, sends each shuttle its route as a ``cmd`` of kind ``route`` over the demo's broker, and
+follows the shuttles' positions over MQTT (its own persistent session). The depot agent hands
+a route to the shuttle's own controller (``vehicle_routes=``), which drives it and opens its
+doors at the stops, and answers with cmd-results. The collector stores the positions; a
+``ScooterFleet`` learns trips from the scooters' stored fixes and lock state, served as GBFS 3.0
+and MDS 2.0 feeds on a free port.
 """
 
 import asyncio
@@ -32,25 +33,31 @@ from cloud.mobility import (
     FeedService,
     Hub,
     Insertion,
+    MobilityServiceConfig,
+    ResultVerdict,
     RideRequest,
     ScooterFleet,
     ScooterType,
-    ShuttleService,
-    ShuttleState,
+    ServiceShuttle,
+    ShuttleServiceLoop,
     SystemInfo,
-    TravelModel,
 )
 from edge import Agent, GatewayConfig
+from edge.commands import RouteTaker
 from edge.config import BatchingConfig, BrokerConfig, CommandsConfig, GnssDevice, OutboxConfig
+from hinode.commands.mobility import JsonlServiceLog
 from hinode.demo.quarter import NO_CHARGERS_TIMEOUT_S
 from hinode.demo.view import MobilityView, ScooterView, ShuttleView
+from hinode.energy.charging import PahoCommands
 from messages import Clock, HinodeError, VehicleState, now_ms
+from messages.models import Route
 from simulators.vehicles import (
     NmeaPty,
     RoadGraph,
+    ShuttleController,
+    ShuttleStop,
     SimulatedVehicle,
     city_roads,
-    distance_m,
     encode_epoch,
     scooter_at,
     shuttle_at,
@@ -80,8 +87,11 @@ RIDERS = (
     ("estate-4", 2),
     ("estate-6", 1),
 )
-#: The dispatcher plans at walking speed along streets 30 % longer than the straight line.
-TRAVEL = TravelModel(speed_kmh=5.0, detour_factor=1.3, dwell_s=20.0)
+#: The dispatcher plans at walking speed along streets 30 % longer than the straight line,
+#: with this long at each stop; the shuttles keep their doors open as long.
+SPEED_KMH = 5.0
+DETOUR_FACTOR = 1.3
+DWELL_S = 20.0
 #: A rider asks a little ahead, and wants to be at the bus stop within this long.
 BOOKING_AHEAD_S = 120.0
 RIDE_WINDOW_S = 45 * 60.0
@@ -91,14 +101,17 @@ REQUEST_REAL_S = 3.0
 SCOOTER_TRIP_REAL_S = 4.0
 #: Simulated seconds between two ride requests once the first handful was asked.
 SUSTAINED_REQUEST_GAP_S = 10 * 60.0
-#: How long one look at the store may take.
+#: How long one look at the store (for the scooters' fixes) may take.
 STORE_TIMEOUT_S = 10.0
-#: Real seconds between two looks at the store.
+#: Real seconds between two looks at the store, and between two rounds of the shuttle service.
 REFRESH_REAL_S = 0.5
+#: Real seconds a route command stays valid (at least the service's default minute): at high
+#: speeds a minute of simulated time is less than a trip through the broker.
+COMMAND_TTL_REAL_S = 5.0
+#: Real seconds the service waits for a gateway to accept a route before it sends it again.
+RESEND_REAL_S = 2.0
 #: How long one batch re-optimisation of the few demo rides may search.
 BATCH_BUDGET_S = 0.5
-#: Within this distance a vehicle is at its stop.
-AT_STOP_M = 5.0
 DECISIONS_SHOWN = 4
 SCOOTER_TYPE = ScooterType("kickboard-s1", "Hinode kickboard", max_range_m=40_000)
 SYSTEM = SystemInfo(
@@ -130,6 +143,30 @@ class _Vehicle:
     goal: str | None = None
 
 
+def service_config(speed: float) -> MobilityServiceConfig:
+    """The depot's shuttle service, timed for a demo running *speed* times faster than life."""
+    roads = city_roads()
+    return MobilityServiceConfig(
+        site=DEPOT_SITE,
+        speed_kmh=SPEED_KMH,
+        detour_factor=DETOUR_FACTOR,
+        dwell_s=DWELL_S,
+        command_ttl_s=min(3600.0, max(60.0, COMMAND_TTL_REAL_S * speed)),
+        resend_after_s=min(3600.0, max(15.0, RESEND_REAL_S * speed)),
+        interval_s=min(60.0, max(1.0, REFRESH_REAL_S * speed)),
+        reoptimise_every_s=max(300.0, 10 * speed),
+        shuttles=[
+            ServiceShuttle(
+                id=vehicle,
+                gateway=DEPOT_GATEWAY,
+                position=(roads.nodes[node].lat, roads.nodes[node].lon),
+                capacity=SHUTTLE_SEATS,
+            )
+            for vehicle, node in SHUTTLES
+        ],
+    )
+
+
 class DemoMobility:
     """The depot gateway's vehicles, the shuttle service, the scooter fleet and its feeds."""
 
@@ -143,15 +180,12 @@ class DemoMobility:
         self.roads: RoadGraph = city_roads()
         self.agent: Agent | None = None
         self.shuttles: dict[str, _Vehicle] = {}
+        #: Each shuttle's own controller: it drives the route its gateway hands it.
+        self.controllers: dict[str, ShuttleController] = {}
         self.scooters: dict[str, _Vehicle] = {}
-        now = clock.now()
-        self.service = ShuttleService(
-            [ShuttleState(vehicle, self._place(node), SHUTTLE_SEATS) for vehicle, node in SHUTTLES],
-            TRAVEL,
-            now,
-            reoptimise_every_s=max(300.0, 10 * speed),
-            batch_budget_s=BATCH_BUDGET_S,
-        )
+        self.config = service_config(speed)
+        self.service_loop: _DepotService | None = None
+        self._broker: tuple[str, Literal["auto", "v5", "v311"]] | None = None
         self.requests: dict[str, RideRequest] = {}
         self.decisions: deque[str] = deque(maxlen=DECISIONS_SHOWN)
         self.refusals: list[dict[str, str]] = []
@@ -183,13 +217,15 @@ class DemoMobility:
         protocol: Literal["auto", "v5", "v311"],
         data_dir: Path,
     ) -> Agent:
-        """The vehicles' ptys, the depot agent and the feed server; *stack* closes them."""
+        """The vehicles' ptys, the depot agent, the shuttle service's command publisher and
+        the feed server; *stack* closes them."""
         # Fixes stored before this start (an earlier run on the same data dir) are not this
         # run's: the cloud reads from here on.
         at = now_ms(self.clock)
         for vehicle, node in SHUTTLES:
             sim = shuttle_at(self.roads, vehicle, node, capacity=SHUTTLE_SEATS)
             self.shuttles[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node, at)
+            self.controllers[vehicle] = ShuttleController(sim, dwell_s=DWELL_S)
         for index, (vehicle, node) in enumerate(SCOOTERS):
             sim = scooter_at(self.roads, vehicle, node)
             sim.battery_pct = 90.0 - 10 * index
@@ -206,10 +242,24 @@ class DemoMobility:
         self.feeds.base_url = server.url
         stack.enter_context(server)
         self.feed_urls = self.feeds.urls()
+        commands = PahoCommands(broker_url, client_id=f"hinode-demo-mobility-{DEPOT_SITE}")
+        stack.callback(commands.close)
+        service_log = JsonlServiceLog(data_dir / "mobility-service.jsonl")
+        stack.callback(service_log.close)
+        self.service_loop = _DepotService(
+            self.config, commands, now=self.clock.now(), service_log=service_log
+        )
+        # The few demo rides need no long search.
+        self.service_loop.service.batch_budget_s = BATCH_BUDGET_S
+        self._broker = (broker_url, protocol)
         vehicles = {**self.shuttles, **self.scooters}
 
         def interface(device: GnssDevice) -> "_StateReader":
             return _StateReader(vehicles[device.id].sim)
+
+        def routes(device: GnssDevice) -> RouteTaker | None:
+            controller = self.controllers.get(device.id)
+            return None if controller is None else _RouteTaker(controller, self.requests)
 
         self.agent = Agent(
             depot_gateway_config(
@@ -221,17 +271,32 @@ class DemoMobility:
             ),
             clock=self.clock,
             vehicle_state=interface,
+            vehicle_routes=routes,
         )
         return self.agent
+
+    def _loop(self) -> "_DepotService":
+        if self.service_loop is None:
+            msg = "the depot is not open"
+            raise RuntimeError(msg)
+        return self.service_loop
+
+    async def serve(self) -> None:
+        """The shuttle service: rounds of the loop, positions followed over MQTT, until
+        cancelled."""
+        if self._broker is None:
+            msg = "the depot is not open"
+            raise RuntimeError(msg)
+        broker_url, protocol = self._broker
+        await self._loop().serve(broker_url, self.clock, protocol=protocol)
 
     async def drive(self) -> None:
         """Move every vehicle and write its receiver's NMEA, one epoch a period, until cancelled."""
         rng = Random(zlib.crc32(DEPOT_GATEWAY.encode()))
         next_trip = self.clock.now()
         turn = 0
+        now = self.clock.now()
         while True:
-            now = self.clock.now()
-            self._follow_routes()
             if now >= next_trip:
                 self._start_scooter_trip(turn)
                 turn += 1
@@ -244,26 +309,12 @@ class DemoMobility:
                 if online.get(vehicle):
                     entry.pty.write(encode_epoch(entry.sim.receiver_epoch(utc, rng)))
             await self.clock.sleep(self.period_s)
-            for entry in (*self.shuttles.values(), *self.scooters.values()):
-                entry.sim.step(self.period_s)
-
-    def _follow_routes(self) -> None:
-        """Each shuttle heads for the next stop of its route; at a stop it waits, doors open."""
-        for vehicle, entry in self.shuttles.items():
-            route = self.service.routes[vehicle]
-            entry.sim.occupancy = route.shuttle.load
-            if not route.stops:
-                entry.sim.follow([])
-                entry.sim.door_open = False
-                continue
-            target = route.stops[0].position
-            gap = distance_m(entry.sim.lat, entry.sim.lon, *target)
-            if gap <= AT_STOP_M:
-                entry.sim.follow([])
-                entry.sim.door_open = True
-            else:
-                entry.sim.follow([target])
-                entry.sim.door_open = False
+            # As long as it really took: the shuttles keep to the service's clock.
+            before, now = now, self.clock.now()
+            for controller in self.controllers.values():
+                controller.step(now - before, now)
+            for entry in self.scooters.values():
+                entry.sim.step(now - before)
 
     def _start_scooter_trip(self, turn: int) -> None:
         """A commuter unlocks a parked scooter and rides it to the next goal."""
@@ -284,14 +335,29 @@ class DemoMobility:
                 entry.node, entry.goal = entry.goal, None
                 entry.sim.locked = True
 
+    def ready(self) -> bool:
+        """Whether a ride can be served: the depot gateway is on the broker (its session is
+        clean: a route sent before it subscribed would be lost) and the service follows the
+        shuttles' positions."""
+        loop = self.service_loop
+        return (
+            self.agent is not None
+            and self.agent.stats.connected
+            and loop is not None
+            and loop.positions_received > 0
+        )
+
     async def dispatch(self, store: TimeSeriesStore) -> None:
-        """Ride requests in, stored positions in, until cancelled."""
-        next_request = self.clock.now()
+        """Ride requests in (once the service follows the shuttles), the scooters' stored
+        fixes in, until cancelled."""
+        next_request: float | None = None
         count = 0
         failing = False
         while True:
             now = self.clock.now()
-            if now >= next_request:
+            if next_request is None and self.ready():
+                next_request = now
+            if next_request is not None and now >= next_request:
                 self._request(count, now)
                 count += 1
                 # A handful spread over the demo, then as often as an estate would ask.
@@ -301,7 +367,7 @@ class DemoMobility:
                 async with asyncio.timeout(STORE_TIMEOUT_S):
                     fresh = await asyncio.to_thread(self._read_positions, store)
             except (HinodeError, OSError, TimeoutError) as exc:
-                # The shuttles drive on their last plan; the store's trouble is logged once.
+                # The scooter feeds wait for the store; its trouble is logged once.
                 if not failing:
                     logger.warning("mobility: store not readable", extra={"error": str(exc)})
                 failing = True
@@ -309,9 +375,6 @@ class DemoMobility:
                 failing = False
                 with self._lock:
                     self._apply(fresh)
-            # The batch re-optimisation may search for up to its budget: off the event loop,
-            # where the agents run. Its new plan replaces the old one in one assignment.
-            await asyncio.to_thread(self.service.tick, now)
             await self.clock.sleep(REFRESH_REAL_S * self.speed)
 
     def _request(self, count: int, now: float) -> None:
@@ -325,7 +388,7 @@ class DemoMobility:
             now + BOOKING_AHEAD_S + RIDE_WINDOW_S,
         )
         self.requests[ride.id] = ride
-        outcome = self.service.request(ride, now)
+        outcome = self._loop().request(ride, now)
         when = datetime.fromtimestamp(now, UTC).astimezone(_JST)
         if isinstance(outcome, Insertion):
             self.decisions.append(
@@ -340,9 +403,9 @@ class DemoMobility:
     def _read_positions(
         self, store: TimeSeriesStore
     ) -> dict[str, list[tuple[int, dict[str, float]]]]:
-        """Per vehicle, the stored fixes newer than the last one seen, oldest first."""
+        """Per scooter, the stored fixes newer than the last one seen, oldest first."""
         fresh: dict[str, list[tuple[int, dict[str, float]]]] = {}
-        for vehicle, entry in {**self.shuttles, **self.scooters}.items():
+        for vehicle, entry in self.scooters.items():
             by_ts: dict[int, dict[str, float]] = {}
             rows: list[StoredReading] = list(
                 store.query(ReadingQuery(since=entry.last_ts + 1, device=vehicle))
@@ -355,7 +418,7 @@ class DemoMobility:
 
     def _apply(self, fresh: dict[str, list[tuple[int, dict[str, float]]]]) -> None:
         for vehicle, fixes in fresh.items():
-            entry = self.shuttles.get(vehicle) or self.scooters[vehicle]
+            entry = self.scooters[vehicle]
             for ts, values in fixes:
                 entry.last_ts = ts
                 entry.values.update(values)
@@ -363,10 +426,7 @@ class DemoMobility:
                     continue
                 position = (values["lat_deg"], values["lon_deg"])
                 entry.position = position
-                if vehicle in self.shuttles:
-                    self.service.position(vehicle, position, ts / 1000)
-                else:
-                    self._scooter_fix(vehicle, entry, ts, position)
+                self._scooter_fix(vehicle, entry, ts, position)
 
     def _scooter_fix(
         self, vehicle: str, entry: _Vehicle, ts: int, position: tuple[float, float]
@@ -386,19 +446,31 @@ class DemoMobility:
             heading = entry.values.get("heading_deg")
             self.fleet.report(device, ts, position, speed, heading, battery)
 
+    def route_commands(self) -> dict[str, int]:
+        """Route commands the service sent (resends included), those the depot gateway
+        answered as applied, and how many routes the shuttles' controllers were handed."""
+        loop = self._loop()
+        return {
+            "sent": loop.commands_sent,
+            "resent": loop.commands_resent,
+            "acknowledged": loop.commands_acknowledged,
+            "taken_by_shuttles": sum(c.routes_taken for c in self.controllers.values()),
+        }
+
     def view(self) -> MobilityView:
         """Vehicles, assignments and waits, as the live view shows them."""
         online = self.agent.stats.device_online if self.agent is not None else {}
-        report = self.service.report()
+        loop = self._loop()
+        report = loop.report()
         shuttles = []
-        for vehicle, entry in self.shuttles.items():
-            route = self.service.routes[vehicle]
+        for vehicle in self.shuttles:
+            route = loop.service.routes[vehicle]
             next_stop = route.stops[0] if route.stops else None
             shuttles.append(
                 ShuttleView(
                     vehicle=vehicle,
                     online=bool(online.get(vehicle)),
-                    position=entry.position,
+                    position=route.shuttle.position,
                     onboard=route.shuttle.load,
                     seats=SHUTTLE_SEATS,
                     stops_ahead=len(route.stops),
@@ -420,6 +492,7 @@ class DemoMobility:
                 )
                 for vehicle in self.scooters
             ]
+        commands = self.route_commands()
         return MobilityView(
             shuttles=shuttles,
             scooters=scooters,
@@ -429,13 +502,18 @@ class DemoMobility:
             completed=len(report.completed),
             mean_wait_s=report.mean_wait_s(),
             mean_ride_s=report.mean_ride_s(),
+            route_commands_sent=commands["sent"],
+            route_commands_acknowledged=commands["acknowledged"],
+            route_commands_resent=commands["resent"],
             decisions=list(self.decisions),
             feed_urls=dict(self.feed_urls),
         )
 
     def summary(self) -> dict[str, object]:
         """The report's ``mobility`` section."""
-        report = self.service.report()
+        loop = self._loop()
+        report = loop.report()
+        routes = loop.service.routes
         wait, ride = report.mean_wait_s(), report.mean_ride_s()
         with self._lock:
             trips = len(self.fleet.trips)
@@ -465,22 +543,59 @@ class DemoMobility:
                 }
                 for r in report.rides
             ],
+            "route_commands": self.route_commands(),
+            "positions_received": loop.positions_received,
             "shuttles": {
                 vehicle: {
-                    "last_position": entry.position,
-                    "stops_ahead": len(self.service.routes[vehicle].stops),
+                    "last_position": routes[vehicle].shuttle.position,
+                    "stops_ahead": len(routes[vehicle].stops),
                     "next_eta": _iso(
-                        self.service.routes[vehicle].timing.service[0]
-                        if self.service.routes[vehicle].stops
-                        else None
+                        routes[vehicle].timing.service[0] if routes[vehicle].stops else None
                     ),
                 }
-                for vehicle, entry in self.shuttles.items()
+                for vehicle in self.shuttles
             },
             "scooters": scooter_states,
             "scooter_trips": trips,
             "feed_urls": self.feed_urls,
         }
+
+
+class _DepotService(ShuttleServiceLoop):
+    """The shuttle service, counting the route commands whose ``applied`` answer it received."""
+
+    commands_acknowledged = 0
+
+    def command_result(
+        self, topic: str, payload: bytes, now: float | None = None
+    ) -> ResultVerdict | None:
+        verdict = super().command_result(topic, payload, now)
+        if (
+            verdict is not None
+            and verdict.verdict == "delivered"
+            and verdict.command is not None
+            and verdict.command.outcome == "applied"
+        ):
+            self.commands_acknowledged += 1
+        return verdict
+
+
+class _RouteTaker:
+    """Hands a route command's stops to the shuttle's own controller, with the riders the
+    simulated estate has waiting at each (the booking's passengers get on, later off)."""
+
+    def __init__(self, controller: ShuttleController, requests: dict[str, RideRequest]) -> None:
+        self._controller = controller
+        self._requests = requests
+
+    async def __call__(self, route: Route) -> None:
+        stops = []
+        for stop in route.stops:
+            ride = self._requests.get(stop.request)
+            riders = ride.passengers if ride is not None else 0
+            boarding = riders if stop.action == "pickup" else -riders
+            stops.append(ShuttleStop(stop.position, stop.eta / 1000, stop.request, boarding))
+        self._controller.take(stops)
 
 
 class _StateReader:

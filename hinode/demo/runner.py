@@ -269,6 +269,7 @@ async def run(options: DemoOptions) -> dict[str, object]:
                 tasks.create_task(demo.care.measure()),
                 tasks.create_task(demo.care.watch(timeseries)),
                 tasks.create_task(demo.mobility.drive()),
+                tasks.create_task(demo.mobility.serve()),
                 tasks.create_task(demo.mobility.dispatch(timeseries)),
             ]
             charging_agent = next(a for s, a in demo.agents if s is charging_site)

@@ -82,7 +82,7 @@ class CareHomeView:
 
 @dataclass(frozen=True, slots=True)
 class ShuttleView:
-    """A shuttle as the dispatcher sees it from its stored positions."""
+    """A shuttle as the dispatcher sees it from the positions it received."""
 
     vehicle: str
     online: bool
@@ -118,6 +118,11 @@ class MobilityView:
     completed: int
     mean_wait_s: float | None
     mean_ride_s: float | None
+    #: Route commands the service sent (resends included), those the depot gateway answered
+    #: as applied, and the resends.
+    route_commands_sent: int = 0
+    route_commands_acknowledged: int = 0
+    route_commands_resent: int = 0
     decisions: list[str] = field(default_factory=list)
     feed_urls: dict[str, str] = field(default_factory=dict)
 

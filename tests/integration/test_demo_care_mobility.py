@@ -2,8 +2,9 @@
 
 Simulated BLE devices → edge agent (bleak over bumble) → MQTT → collector → store, read back as
 vitals of pseudonymous subjects with alerts; simulated GNSS receivers on ptys → edge agent →
-MQTT → collector → store, read back by the shuttle dispatcher; the scooter feed answers while
-the demo runs, with a ``gbfs.json`` valid against the official GBFS 3.0 schema.
+MQTT → collector → store, and to the shuttle service, which sends each shuttle its route as a
+route command that the depot gateway hands to the shuttle's own controller; the scooter feed
+answers while the demo runs, with a ``gbfs.json`` valid against the official GBFS 3.0 schema.
 """
 
 import json
@@ -150,6 +151,15 @@ def test_care_homes_and_vehicles_flow_through_the_edge_into_the_store(tmp_path: 
     # an ETA for the stop ahead.
     mobility = report["mobility"]
     assert mobility["served"] >= 1
+    # The routes went out as route commands over the broker, the depot gateway answered them
+    # and handed them to the shuttles, and the service followed the shuttles' positions to
+    # the riders it picked up.
+    commands = mobility["route_commands"]
+    assert commands["sent"] >= 1
+    assert commands["acknowledged"] >= 1
+    assert commands["taken_by_shuttles"] >= 1
+    assert mobility["positions_received"] > 0
+    assert mobility["picked_up"] >= 1
     under_way = [
         entry
         for entry in mobility["shuttles"].values()

@@ -90,6 +90,11 @@ def test_demo_on_the_embedded_broker_stores_what_the_meter_measured(tmp_path: Pa
 def test_demo_path_on_a_real_mosquitto(tmp_path: Path, mosquitto: Mosquitto) -> None:
     report = run_demo(tmp_path, "--broker", mosquitto.url, duration=12)
     assert report["broker"] == mosquitto.url
+    # The shuttle service sent its routes over the same broker, and the depot gateway
+    # answered that the shuttles took them.
+    route_commands = report["mobility"]["route_commands"]
+    assert route_commands["sent"] >= 1
+    assert route_commands["acknowledged"] >= 1
     rows = export(tmp_path, "--quantity", "active_power_w")
     assert_meter_readings_arrived(rows, minimum=8)
 
