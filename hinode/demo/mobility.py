@@ -130,7 +130,7 @@ def epoch_period_s(speed: float) -> float:
 
 @dataclass
 class _Vehicle:
-    """A simulated vehicle, its receiver's pty and what the store told the cloud of it."""
+    """A simulated vehicle, its receiver's pty and (a scooter) what the store told the cloud."""
 
     sim: SimulatedVehicle
     pty: NmeaPty
