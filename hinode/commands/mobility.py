@@ -5,6 +5,7 @@ import contextlib
 import heapq
 import itertools
 import json
+import os
 import random
 import signal
 import socket
@@ -38,6 +39,8 @@ from cloud.mobility import (
     ScooterType,
     ShuttleServiceLoop,
     SystemInfo,
+    TokenFileError,
+    TokenStore,
     Van,
     create_booking_app,
     demand_profile,
@@ -45,9 +48,12 @@ from cloud.mobility import (
     dispatch,
     dispatch_document,
     distance_m,
+    new_bearer_token,
     plan_rebalancing,
     reoptimise,
     report_document,
+    token_file_line,
+    valid_caller_name,
 )
 from edge.gnss import GnssReceiver, NoFix, ReceiverStats, SerialNmeaPort
 from hinode.commands._errors import fail
@@ -308,6 +314,24 @@ NO_RIDE_ZONES = (
 )
 
 
+TokenFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--token-file",
+        help="Callers' tokens, NAME:sha256:HEX lines (`hinode mobility token`); without: open.",
+    ),
+]
+
+
+def _token_store(path: Path | None) -> TokenStore | None:
+    if path is None:
+        return None
+    try:
+        return TokenStore.load(path)
+    except TokenFileError as exc:
+        fail(f"--token-file: {exc}")
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -321,8 +345,14 @@ def serve_command(
     duration_s: Annotated[
         float | None, typer.Option("--duration-s", min=0.0, help="Stop after this long.")
     ] = None,
+    token_file: TokenFileOption = None,
 ) -> None:
-    """Serve a simulated scooter fleet, living on from --at, as GBFS 3.0 and MDS 2.0 feeds."""
+    """Serve a simulated scooter fleet, living on from --at, as GBFS 3.0 and MDS 2.0 feeds.
+
+    GBFS is public. MDS wants an agency's bearer token from --token-file; without one, MDS is
+    open to anyone (a warning says so).
+    """
+    tokens = _token_store(token_file)
     moment = _instant(at, "--at")
     history_days = 28
     city = ScooterCity(moment - timedelta(days=history_days), days=history_days + 2)
@@ -333,7 +363,7 @@ def serve_command(
         return moment + timedelta(seconds=(time.monotonic() - started) * speed)
 
     lock = threading.Lock()
-    service = FeedService(city.fleet, SYSTEM, "", NO_RIDE_ZONES)
+    service = FeedService(city.fleet, SYSTEM, "", NO_RIDE_ZONES, tokens)
     try:
         server = FeedServer(service, lambda: _ms(simulated_now()), host=host, port=port, lock=lock)
     except OSError as exc:
@@ -355,6 +385,45 @@ def serve_command(
             stop.wait(duration_s)
         stop.set()
         runner.join(timeout=5)
+
+
+@app.command("token")
+def token_command(
+    name: Annotated[
+        str, typer.Argument(help="Who holds it: an agency or a back end, e.g. city-transport.")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Token file to append NAME:sha256:HEX to (created 0600)."),
+    ] = None,
+) -> None:
+    """Make a bearer token for the MDS or booking API: printed once, only its SHA-256 kept.
+
+    The token goes to stdout, this once: hand it to its holder. With --out, the line
+    NAME:sha256:HEX is appended to that file (give it to serve or run as --token-file);
+    without, the line is printed on stderr. The server never needs the token itself.
+    """
+    if not valid_caller_name(name):
+        fail(f"NAME: {name!r} is not a caller name (letters, digits, '.', '_', '-'; at most 64)")
+    token = new_bearer_token()
+    line = token_file_line(name, token)
+    if out is None:
+        typer.echo(f"token file line: {line}", err=True)
+    else:
+        _append_token_line(out, line)
+        typer.echo(f"{name}: token added to {out}; bearer token (shown once):", err=True)
+    typer.echo(token)
+
+
+def _append_token_line(path: Path, line: str) -> None:
+    """Appends *line* to the token file at *path*, made owner-only if it is new."""
+    try:
+        ends_open = path.exists() and path.read_bytes()[-1:] not in (b"", b"\n")
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    except OSError as exc:
+        fail(f"--out: cannot write {path}: {exc.strerror or exc}")
+    with os.fdopen(descriptor, "a", encoding="utf-8") as file:
+        file.write(("\n" if ends_open else "") + line + "\n")
 
 
 class JsonlServiceLog:
