@@ -18,6 +18,10 @@ As a service (``hinode mobility run``)::
     loop.command_result(topic, payload)   # the gateway's answer: lost routes are sent again
     loop.cancel(request_id, now)    # a ride not yet picked up leaves its route
     loop.report()                   # waits and ride times
+    loop.state()                    # everything a restarted loop resumes from:
+    encode_state(state); decode_state(text)   # … as versioned JSON
+    ShuttleServiceLoop(config, commands, now=…, restored=fit_to_config(state, config)[0],
+                       state_store=store)     # resumes; saves each change (≤ 1/s) and on stop
     create_booking_app(loop, clock) # POST/GET/DELETE /rides, GET /shuttles over HTTP
 
 Scooters::
@@ -101,6 +105,7 @@ from cloud.mobility._service import (
     RideState,
     RideStatus,
     ServiceReport,
+    ServiceState,
     ShuttleService,
     compute_batch,
 )
@@ -110,7 +115,18 @@ from cloud.mobility._service_loop import (
     ServiceRide,
     ServiceShuttle,
     ShuttleServiceLoop,
+    StateConflictError,
+    StateStore,
+    fit_to_config,
     report_document,
+)
+from cloud.mobility._service_state import (
+    STATE_VERSION,
+    LoopState,
+    ShuttleLink,
+    StateDocumentError,
+    decode_state,
+    encode_state,
 )
 from cloud.mobility._tokens import (
     DenialLog,
@@ -129,6 +145,7 @@ __all__ = [
     "GBFS_VERSION",
     "JST",
     "MDS_VERSION",
+    "STATE_VERSION",
     "TRANSITIONS",
     "Alternative",
     "Assignment",
@@ -149,6 +166,7 @@ __all__ = [
     "Insertion",
     "InvalidTransitionError",
     "LatLon",
+    "LoopState",
     "MdsEvent",
     "MdsTelemetry",
     "MdsTrip",
@@ -176,10 +194,15 @@ __all__ = [
     "ServiceReport",
     "ServiceRide",
     "ServiceShuttle",
+    "ServiceState",
     "Shuttle",
+    "ShuttleLink",
     "ShuttleService",
     "ShuttleServiceLoop",
     "ShuttleState",
+    "StateConflictError",
+    "StateDocumentError",
+    "StateStore",
     "Stop",
     "SystemInfo",
     "Timetable",
@@ -195,11 +218,14 @@ __all__ = [
     "best_insertion_into",
     "compute_batch",
     "create_booking_app",
+    "decode_state",
     "demand_profile",
     "describe_validation_error",
     "dispatch",
     "dispatch_document",
     "distance_m",
+    "encode_state",
+    "fit_to_config",
     "gtfs_seconds",
     "insert_request",
     "iso",

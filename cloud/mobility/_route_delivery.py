@@ -51,6 +51,18 @@ class RouteDelivery:
     def latest(self, shuttle: str) -> RouteCommand | None:
         return self._latest.get(shuttle)
 
+    def refusal_reported(self, shuttle: str) -> str | None:
+        """The refusal already logged for the route now being resent, if any."""
+        return self._refusal.get(shuttle)
+
+    def restore(self, shuttle: str, command: RouteCommand, refusal_reported: str | None) -> None:
+        """Take up a shuttle's latest command as a previous run of the service left it."""
+        self._latest[shuttle] = command
+        if refusal_reported is None:
+            self._refusal.pop(shuttle, None)
+        else:
+            self._refusal[shuttle] = refusal_reported
+
     def sent(self, shuttle: str, command_id: str, at: float, *, resend: bool) -> RouteCommand:
         """A route command went out: a new route (``resend=False``) or the same one again."""
         previous = self._latest.get(shuttle)

@@ -7,29 +7,33 @@ re-time the rest. A route that only lost the stops just served is not sent again
 knows. The gateway's ``cmd-result`` answers tell whether the latest route arrived: one lost,
 rejected as expired or refused by the vehicle is sent again (see :mod:`._route_delivery`). The
 batch re-optimisation runs in a worker thread and is adopted only if nothing changed meanwhile.
-Everything it touches goes through ports (command publishing, a service log), so it runs with
-in-memory adapters in tests and with MQTT in production.
+Everything it touches goes through ports (command publishing, a service log, a state store), so
+it runs with in-memory adapters in tests and with MQTT and files in production. With a state
+store, every ride answered or cancelled, stop served and batch adopted is saved (at most once a
+second, and always when the loop stops); a loop built from that state resumes its promises.
 """
 
 import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from cloud._mqtt import Inbound, Subscriber
-from cloud.mobility._dispatch import Refusal, ShuttleState
+from cloud.mobility._dispatch import Refusal, ShuttleState, stretch_to_etas
 from cloud.mobility._gbfs import JST
 from cloud.mobility._geo import TravelModel
 from cloud.mobility._insertion import Insertion
 from cloud.mobility._insertion import Route as PlannedRoute
 from cloud.mobility._progress import ARRIVAL_RADIUS_M
 from cloud.mobility._route_delivery import ResultVerdict, RouteDelivery
-from cloud.mobility._routes import RideRequest, Stop
+from cloud.mobility._routes import Action, RideRequest, Shuttle, Stop
 from cloud.mobility._service import ServiceReport, ShuttleService, compute_batch
+from cloud.mobility._service_state import LoopState, ShuttleLink
 from messages import (
     Clock,
     CmdPayload,
@@ -140,6 +144,88 @@ class _NoLog:
         pass
 
 
+class StateStore(Protocol):
+    """Keeps the loop's latest state where a restarted service finds it; raises ``OSError``."""
+
+    def save(self, state: LoopState) -> None: ...
+
+
+#: State changes closer together than this are saved together.
+SAVE_EVERY_S = 1.0
+
+
+class StateConflictError(ValueError):
+    """A saved state the config cannot take over (another site, a shuttle removed with rides)."""
+
+
+def fit_to_config(saved: LoopState, config: MobilityServiceConfig) -> tuple[LoopState, list[str]]:
+    """*saved* made to fit *config*: a shuttle new in the config joins empty where the config
+    puts it, one gone from it leaves if its route is empty; the config's travel model and seats
+    apply (routes re-timed from the saved ``now``). Returns the state and what changed, one
+    line each; raises :class:`StateConflictError` when a promise would be dropped."""
+    if saved.site != config.site:
+        msg = f"the state is of site {saved.site!r}, the config is of site {config.site!r}"
+        raise StateConflictError(msg)
+    result, travel = saved.service.result, config.travel
+    wanted = {shuttle.id: shuttle for shuttle in config.shuttles}
+    changes: list[str] = []
+    stranded = {
+        sid: sorted(route.requests())
+        for sid, route in result.routes.items()
+        if sid not in wanted and route.stops
+    }
+    if stranded:
+        lines = "; ".join(
+            f"shuttle {sid!r} has rides {', '.join(rides)} ahead"
+            for sid, rides in sorted(stranded.items())
+        )
+        msg = f"shuttles gone from the config still have promised rides: {lines}"
+        raise StateConflictError(msg)
+    routes: dict[str, PlannedRoute] = {}
+    links = dict(saved.links)
+    for sid in result.routes.keys() - wanted.keys():
+        links.pop(sid, None)
+        changes.append(f"shuttle {sid!r} left (not in the config, no rides ahead)")
+    for sid, entry in wanted.items():
+        route = result.routes.get(sid)
+        if route is None:
+            shuttle = Shuttle(sid, entry.position, entry.capacity)
+            routes[sid] = PlannedRoute.timed(shuttle, (), travel, result.now)
+            links[sid] = ShuttleLink()
+            changes.append(f"shuttle {sid!r} joined (new in the config)")
+            continue
+        if route.shuttle.capacity == entry.capacity and result.travel == travel:
+            routes[sid] = route
+            continue
+        most = max((route.shuttle.load, *route.timing.load_after), default=0)
+        if most > entry.capacity:
+            msg = (
+                f"shuttle {sid!r} has {entry.capacity} seats in the config, but its route "
+                f"carries {most} riders at once"
+            )
+            raise StateConflictError(msg)
+        if route.shuttle.capacity != entry.capacity:
+            changes.append(
+                f"shuttle {sid!r} now seats {entry.capacity} (was {route.shuttle.capacity})"
+            )
+        shuttle = replace(route.shuttle, capacity=entry.capacity)
+        routes[sid] = _retimed(shuttle, route.stops, travel, result.now)
+    if result.travel != travel:
+        changes.append("the travel model changed: routes re-timed")
+    service = replace(saved.service, result=replace(result, routes=routes, travel=travel))
+    return replace(saved, service=service, links=links), changes
+
+
+def _retimed(
+    shuttle: Shuttle, stops: tuple[Stop, ...], travel: TravelModel, now: float
+) -> PlannedRoute:
+    route = PlannedRoute.timed(shuttle, stops, travel, now)
+    if route.timing.feasible:
+        return route
+    stretched, _ = stretch_to_etas(stops, route.timing.service)
+    return PlannedRoute.timed(shuttle, stretched, travel, now)
+
+
 def _iso(at: float) -> str:
     return datetime.fromtimestamp(at, JST).isoformat(timespec="seconds")
 
@@ -155,15 +241,33 @@ class ShuttleServiceLoop:
         now: float,
         service_log: ServiceLog | None = None,
         boot_id: str | None = None,
+        restored: LoopState | None = None,
+        state_store: StateStore | None = None,
     ) -> None:
+        """*restored*: the state a previous run left (made to fit with :func:`fit_to_config`);
+        the loop resumes it, and :meth:`run` sends every shuttle its route again first.
+        *state_store*: where :meth:`run` saves the state as it changes."""
         self.config = config
-        self.service = ShuttleService(
-            [ShuttleState(s.id, s.position, s.capacity) for s in config.shuttles],
-            config.travel,
-            now,
-            reoptimise_every_s=config.reoptimise_every_s,
-            arrival_radius_m=config.arrival_radius_m,
-        )
+        if restored is None:
+            self.service = ShuttleService(
+                [ShuttleState(s.id, s.position, s.capacity) for s in config.shuttles],
+                config.travel,
+                now,
+                reoptimise_every_s=config.reoptimise_every_s,
+                arrival_radius_m=config.arrival_radius_m,
+            )
+        else:
+            if restored.site != config.site or set(restored.service.result.routes) != {
+                s.id for s in config.shuttles
+            }:
+                msg = "the restored state does not fit the config (see fit_to_config)"
+                raise ValueError(msg)
+            self.service = ShuttleService.from_state(
+                restored.service,
+                reoptimise_every_s=config.reoptimise_every_s,
+                arrival_radius_m=config.arrival_radius_m,
+            )
+        self.restored = restored is not None
         self.boot_id = boot_id or secrets.token_hex(8)
         #: Route commands published, resends included.
         self.commands_sent = 0
@@ -175,8 +279,102 @@ class ShuttleServiceLoop:
         self._log: ServiceLog = service_log or _NoLog()
         self._gateways = {s.id: s.gateway for s in config.shuttles}
         #: Per shuttle the stops it was sent and has not yet served.
-        self._sent: dict[str, tuple[tuple[str, str], ...]] = {s.id: () for s in config.shuttles}
+        self._sent: dict[str, tuple[tuple[str, Action], ...]] = {s.id: () for s in config.shuttles}
         self._seq = 0
+        #: Per shuttle the seq of its latest route command.
+        self._shuttle_seq: dict[str, int] = {}
+        self._store = state_store
+        #: A change not saved yet; ``_wake`` tells the saver while :meth:`run` runs.
+        self._unsaved = False
+        self._wake: asyncio.Event | None = None
+        self._save_failing = False
+        if restored is not None:
+            for shuttle, link in restored.links.items():
+                self._sent[shuttle] = link.sent
+                if link.command is not None:
+                    self.delivery.restore(shuttle, link.command, link.refusal_reported)
+                if link.seq is not None:
+                    self._shuttle_seq[shuttle] = link.seq
+            self._seq = max((restored.seq, *self._shuttle_seq.values()))
+
+    def state(self) -> LoopState:
+        """The loop's state now, to be saved (see :mod:`._service_state`)."""
+        links = {
+            shuttle: ShuttleLink(
+                self._sent[shuttle],
+                self.delivery.latest(shuttle),
+                self._shuttle_seq.get(shuttle),
+                self.delivery.refusal_reported(shuttle),
+            )
+            for shuttle in self.service.routes
+        }
+        return LoopState(self.config.site, self.service.state(), links, self._seq)
+
+    def save_state(self) -> bool:
+        """Save the state now (when there is a store); False if the store failed (logged
+        once; the next change tries again)."""
+        if self._store is None:
+            return True
+        self._unsaved = False
+        try:
+            self._store.save(self.state())
+        except OSError as exc:
+            self._unsaved = True
+            if not self._save_failing:
+                log.warning("cannot save the service state", extra={"reason": str(exc)})
+            self._save_failing = True
+            return False
+        if self._save_failing:
+            log.warning("the service state is saved again")
+            self._save_failing = False
+        return True
+
+    def _changed(self) -> None:
+        """A ride answered or cancelled, a stop served, a batch adopted: save soon."""
+        self._unsaved = True
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _keep_saved(self) -> None:
+        """Save each change, at most once every ``SAVE_EVERY_S`` (changes meanwhile go
+        together into the next save)."""
+        wake = self._wake = asyncio.Event()
+        try:
+            while True:
+                if not self._unsaved:
+                    await wake.wait()
+                wake.clear()
+                self.save_state()
+                await asyncio.sleep(SAVE_EVERY_S)
+        finally:
+            self._wake = None
+
+    def resend_routes(self, now: float) -> list[str]:
+        """Send every shuttle that has stops ahead, or was sent a route before, its route again
+        (timed from *now*): after a restart, a shuttle that lost its route meanwhile gets it
+        back; one that has it takes the same stops again. Returns the shuttles."""
+        sent: list[str] = []
+        for shuttle in self.service.routes:
+            previous = self.delivery.latest(shuttle)
+            route = self.service.route_at(shuttle, now)
+            if previous is None and not route.stops:
+                continue
+            command = self._send(shuttle, route, now, resend=previous is not None)
+            self._sent[shuttle] = tuple((stop.request, stop.action) for stop in route.stops)
+            sent.append(shuttle)
+            self._changed()
+            if previous is not None:
+                self.commands_resent += 1
+                self._log.record(
+                    {
+                        "event": "route_resent",
+                        "shuttle": shuttle,
+                        "command": command,
+                        "attempt": previous.attempt + 1,
+                        "because": "service restarted",
+                    }
+                )
+        return sent
 
     def request(self, ride: RideRequest, now: float) -> Insertion | Refusal:
         """Answer a ride at once; the shuttle it went to gets its new route."""
@@ -194,6 +392,7 @@ class ShuttleServiceLoop:
                 }
             )
         self.send_changed(now)
+        self._changed()
         return outcome
 
     def receive(self, topic: str, payload: bytes) -> list[Stop]:
@@ -220,6 +419,7 @@ class ShuttleServiceLoop:
             done = {(stop.request, stop.action) for stop in reached}
             known = self._sent[message.vehicle]
             self._sent[message.vehicle] = tuple(stop for stop in known if stop not in done)
+            self._changed()
         self.send_changed(self.service.result.now)
         return reached
 
@@ -229,6 +429,7 @@ class ShuttleServiceLoop:
         shuttle = self.service.cancel(request_id, now)
         self._log.record({"event": "cancelled", "request": request_id, "shuttle": shuttle})
         self.send_changed(now)
+        self._changed()
         return shuttle
 
     def command_result(
@@ -288,6 +489,7 @@ class ShuttleServiceLoop:
         budget), any route it changed, and resends that are due."""
         if self.service.tick(now):
             self._log.record({"event": "reoptimised", "at": _iso(now)})
+            self._changed()
         self.send_changed(now)
         self.resend_due(now)
 
@@ -300,6 +502,7 @@ class ShuttleServiceLoop:
             now = clock.now()
             if self.service.adopt(snapshot, batch):
                 self._log.record({"event": "reoptimised", "at": _iso(now)})
+                self._changed()
             else:
                 self.batches_dropped += 1
                 log.debug("batch dropped: the state changed while it was computed")
@@ -311,14 +514,30 @@ class ShuttleServiceLoop:
         return self.service.report()
 
     async def run(self, clock: Clock, *, rounds: int | None = None) -> None:
-        """Request the booked rides, then a round every ``interval_s`` until cancelled."""
-        for ride in self.config.rides:
-            self.request(ride.request(), clock.now())
-        done = 0
-        while rounds is None or done < rounds:
-            await self.step_async(clock)
-            done += 1
-            await clock.sleep(self.config.interval_s)
+        """Send a restored loop's routes again, request the booked rides not asked for yet, then
+        a round every ``interval_s`` until cancelled; the state is saved as it changes and when
+        the loop stops."""
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                saver = None
+                if self._store is not None:
+                    saver = tasks.create_task(self._keep_saved(), name="mobility-state")
+                try:
+                    if self.restored:
+                        self.resend_routes(clock.now())
+                    for ride in self.config.rides:
+                        if not self.service.booked(ride.id):
+                            self.request(ride.request(), clock.now())
+                    done = 0
+                    while rounds is None or done < rounds:
+                        await self.step_async(clock)
+                        done += 1
+                        await clock.sleep(self.config.interval_s)
+                finally:
+                    if saver is not None:
+                        saver.cancel()
+        finally:
+            self.save_state()
 
     async def serve(
         self,
@@ -372,8 +591,10 @@ class ShuttleServiceLoop:
         self, shuttle: str, planned: PlannedRoute, now: float, *, resend: bool = False
     ) -> str:
         sent_at = int(now * 1000)
-        # Time-based, so that a restarted service never goes back in sequence.
+        # Time-based, so that a restarted service never goes back in sequence (and it goes on
+        # from the seq it saved, should the clock have gone back or sends run ahead of it).
         self._seq = max(self._seq + 1, sent_at)
+        self._shuttle_seq[shuttle] = self._seq
         route = Route(
             stops=[
                 RouteStop(

@@ -1,0 +1,435 @@
+"""The shuttle service's state file: a lossless JSON round trip, clear errors, config changes,
+and a loop built from it that keeps its promises."""
+
+import asyncio
+import contextlib
+import json
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from cloud.mobility import (
+    CancellationError,
+    Insertion,
+    LoopState,
+    MobilityServiceConfig,
+    RideRequest,
+    ShuttleServiceLoop,
+    StateConflictError,
+    StateDocumentError,
+    decode_state,
+    encode_state,
+    fit_to_config,
+)
+from messages import CmdPayload, CmdResultPayload, Fix, PositionPayload, decode, encode
+from messages import topics as t
+
+NOW = 1_795_420_800.0
+DEPOT = (36.5600, 136.6500)
+PLACES = [(36.5600 + 0.0007 * i, 136.6500 + 0.0005 * (i % 3)) for i in range(8)]
+SHUTTLES = ("shuttle-1", "shuttle-2")
+
+
+class Commands:
+    def __init__(self) -> None:
+        self.sent: list[CmdPayload] = []
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        command = decode(topic, payload).payload
+        assert isinstance(command, CmdPayload)
+        self.sent.append(command)
+
+
+class Log:
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def record(self, entry: dict[str, Any]) -> None:
+        self.entries.append(entry)
+
+
+class Store:
+    def __init__(self) -> None:
+        self.saved: list[LoopState] = []
+
+    def save(self, state: LoopState) -> None:
+        self.saved.append(state)
+
+
+class Clock:
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += seconds
+
+
+def config(*shuttles: str, rides: list[dict[str, Any]] | None = None) -> MobilityServiceConfig:
+    return MobilityServiceConfig.model_validate(
+        {
+            "site": "midorigaoka",
+            "shuttles": [
+                {"id": sid, "gateway": "gw-depot", "position": DEPOT, "capacity": 3}
+                for sid in shuttles or SHUTTLES
+            ],
+            "rides": rides or [],
+        }
+    )
+
+
+def ride(
+    request: str, pickup: int, dropoff: int, earliest: float, window_s: float = 1800, **more: Any
+) -> RideRequest:
+    return RideRequest(
+        request, PLACES[pickup], PLACES[dropoff], 1, earliest, earliest + window_s, **more
+    )
+
+
+def position(vehicle: str, at: float, where: tuple[float, float]) -> tuple[str, bytes]:
+    payload = PositionPayload(
+        gateway="gw-depot",
+        boot_id="c0ffee00c0ffee00",
+        seq=1,
+        sent_at=int(at * 1000),
+        vehicle=vehicle,
+        fixes=[Fix(ts=int(at * 1000), lat=where[0], lon=where[1], speed_mps=0, fix_quality="gps")],
+    )
+    return t.position_topic("midorigaoka", "gw-depot", vehicle), encode(payload)
+
+
+def answer(vehicle: str, command: str, status: str, at: float) -> tuple[str, bytes]:
+    payload = CmdResultPayload(
+        gateway="gw-depot",
+        boot_id="c0ffee00c0ffee00",
+        seq=2,
+        sent_at=int(at * 1000),
+        command_id=command,
+        device=vehicle,
+        status=status,  # type: ignore[arg-type]
+        reason="vehicle busy" if status == "failed" else None,
+        ts=int(at * 1000),
+    )
+    return t.cmd_result_topic("midorigaoka", "gw-depot", vehicle), encode(payload)
+
+
+@dataclass(frozen=True)
+class Book:
+    pickup: int
+    dropoff: int
+    lead_s: float
+    max_ride: bool
+    window_s: float = 1800
+
+
+@dataclass(frozen=True)
+class Drive:
+    shuttle: int
+    to_next_stop: bool
+
+
+@dataclass(frozen=True)
+class Cancel:
+    index: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    shuttle: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A round: the batch when due, the resends that are due."""
+
+
+Operation = Book | Drive | Cancel | Answer | Batch
+
+books = st.builds(
+    Book,
+    st.integers(0, 7),
+    st.integers(0, 7),
+    st.floats(0, 1800, allow_nan=False),
+    st.booleans(),
+    st.floats(120, 1800, allow_nan=False),  # short windows are refused
+)
+drives = st.builds(Drive, st.integers(0, 1), st.sampled_from([True, True, True, False]))
+# Mostly bookings and drives (rides picked up and completed); now and then the rest.
+operations = st.one_of(
+    books,
+    books,
+    drives,
+    drives,
+    drives,
+    st.builds(Cancel, st.integers(0, 20)),
+    st.builds(Answer, st.integers(0, 1), st.sampled_from(["accepted", "applied", "failed"])),
+    st.builds(Batch),
+)
+
+
+def play(steps: list[Operation]) -> ShuttleServiceLoop:
+    """A loop after *steps*: rides booked (some refused), driven, cancelled, answered."""
+    loop = ShuttleServiceLoop(config(), Commands(), now=NOW)
+    at = NOW
+    for number, step in enumerate(steps):
+        at += 37.0
+        if isinstance(step, Book):
+            extra = {"max_ride_s": 600.0} if step.max_ride else {}
+            loop.request(
+                ride(
+                    f"r{number}",
+                    step.pickup,
+                    step.dropoff,
+                    at + step.lead_s,
+                    step.window_s,
+                    **extra,
+                ),
+                at,
+            )
+        elif isinstance(step, Drive):
+            # A shuttle with stops ahead, if there is one: it drives to the next.
+            busy = [sid for sid in SHUTTLES if loop.service.routes[sid].stops] or list(SHUTTLES)
+            sid = busy[step.shuttle % len(busy)]
+            route = loop.service.routes[sid]
+            if step.to_next_stop and route.stops:
+                at = max(at, route.stops[0].earliest + 1)  # fixes are whole ms
+                loop.receive(*position(sid, at, route.stops[0].position))
+            else:
+                loop.receive(*position(sid, at, PLACES[3]))
+        elif isinstance(step, Cancel):
+            booked = sorted(loop.service.rides)
+            if booked:
+                with contextlib.suppress(CancellationError):
+                    loop.cancel(booked[step.index % len(booked)], at)
+        elif isinstance(step, Batch):
+            loop.step(at)
+        else:
+            sid = SHUTTLES[step.shuttle]
+            latest = loop.delivery.latest(sid)
+            if latest is not None:
+                loop.command_result(*answer(sid, latest.command_id, step.status, at))
+    return loop
+
+
+#: Every kind of ride at least once: completed, aboard, scheduled, refused, cancelled.
+A_BUSY_MORNING: list[Operation] = [
+    Book(1, 5, 0, max_ride=False),
+    Drive(0, to_next_stop=True),
+    Drive(0, to_next_stop=True),
+    Book(2, 6, 600, max_ride=True),
+    Drive(0, to_next_stop=True),
+    Book(3, 4, 900, max_ride=False),
+    Cancel(2),
+    Book(7, 0, 0, max_ride=False, window_s=120),
+    Answer(0, "failed"),
+    Drive(1, to_next_stop=False),
+]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(operations, max_size=24))
+@example(A_BUSY_MORNING)
+def test_the_state_survives_json_unchanged(steps: list[Operation]) -> None:
+    loop = play(steps)
+    if steps is A_BUSY_MORNING:
+        rides = [*loop.service.rides, *loop.service.cancelled]
+        states = {loop.service.state_of(request) for request in rides}
+        assert states == {"completed", "aboard", "cancelled"}
+        assert loop.service.refused == 1
+    state = loop.state()
+    text = encode_state(state)
+    assert decode_state(text) == state
+    assert encode_state(decode_state(text)) == text
+
+
+def test_a_loop_built_from_the_state_answers_as_the_old_one_did() -> None:
+    old = play(
+        [
+            Book(1, 5, 300, max_ride=False),
+            Book(2, 6, 600, max_ride=True),
+            Drive(0, to_next_stop=True),
+            Book(3, 4, 0, max_ride=False),
+        ]
+    )
+    state = decode_state(encode_state(old.state()))
+    new = ShuttleServiceLoop(config(), Commands(), now=NOW + 9999, restored=state)
+    for request in old.service.rides:
+        assert new.service.status(request, NOW + 200) == old.service.status(request, NOW + 200)
+    assert new.report() == old.report()
+    assert new.service.routes == old.service.routes
+    assert new.state() == old.state()
+
+
+def test_the_document_is_versioned_and_readable() -> None:
+    loop = play([Book(1, 5, 300, max_ride=False)])
+    document = json.loads(encode_state(loop.state()))
+    assert (document["format"], document["version"], document["site"]) == (
+        "hinode.mobility-state",
+        1,
+        "midorigaoka",
+    )
+    (ride_entry,) = document["rides"]
+    assert ride_entry["request"] == "r0"
+    shuttle = next(s for s in document["shuttles"] if s["stops"])
+    assert [stop["action"] for stop in shuttle["stops"]] == ["pickup", "dropoff"]
+    assert shuttle["command"]["seq"] == document["seq"]
+    assert shuttle["command"]["id"] == f"route-{document['seq']}"
+
+
+def spoilt(change: Any) -> str:
+    document = json.loads(encode_state(play([Book(1, 5, 300, max_ride=False)]).state()))
+    change(document)
+    return json.dumps(document)
+
+
+def busy(document: dict[str, Any]) -> dict[str, Any]:
+    shuttle: dict[str, Any] = next(s for s in document["shuttles"] if s["stops"])
+    return shuttle
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"format": "hinode.mobility-state", "vers', r"<document>: not valid JSON"),
+        ("[]", r"<document>: expected a JSON object"),
+        (
+            spoilt(lambda d: d.update(version=2)),
+            r"version: this service reads version 1, the document is 2",
+        ),
+        (spoilt(lambda d: d.update(format="other")), r"format: expected 'hinode.mobility-state'"),
+        (spoilt(lambda d: d.update(refused=-1)), r"refused: Input should be greater than"),
+        (spoilt(lambda d: d.pop("rides")), r"rides: Field required"),
+        (
+            spoilt(lambda d: busy(d)["timing"]["load_after"].append(1)),
+            r"shuttles\.\d\.timing: timed for \[2, 3\] stops, the route has 2",
+        ),
+        (
+            spoilt(lambda d: busy(d)["stops"][0].update(request="r9")),
+            r"shuttles\.\d\.stops\.0\.request: no ride 'r9' in rides",
+        ),
+    ],
+)
+def test_a_spoilt_document_is_one_clear_error(text: str, message: str) -> None:
+    with pytest.raises(StateDocumentError, match=message):
+        decode_state(text)
+
+
+def promised_on_shuttle_2() -> LoopState:
+    loop = ShuttleServiceLoop(config(), Commands(), now=NOW)
+    # shuttle-1 far away, so that the ride goes to shuttle-2.
+    loop.receive(*position("shuttle-1", NOW + 1, (36.60, 136.70)))
+    outcome = loop.request(ride("mrs-sato", 1, 5, NOW + 300), NOW + 2)
+    assert isinstance(outcome, Insertion)
+    assert outcome.shuttle == "shuttle-2"
+    return loop.state()
+
+
+def test_a_shuttle_gone_from_the_config_with_promises_is_refused_by_name() -> None:
+    with pytest.raises(StateConflictError, match=r"shuttle 'shuttle-2' has rides mrs-sato ahead"):
+        fit_to_config(promised_on_shuttle_2(), config("shuttle-1"))
+
+
+def test_an_idle_shuttle_may_leave_and_a_new_one_joins_empty() -> None:
+    state = promised_on_shuttle_2()
+    fitted, changes = fit_to_config(state, config("shuttle-2", "shuttle-3"))
+    assert changes == [
+        "shuttle 'shuttle-1' left (not in the config, no rides ahead)",
+        "shuttle 'shuttle-3' joined (new in the config)",
+    ]
+    routes = fitted.service.result.routes
+    assert set(routes) == {"shuttle-2", "shuttle-3"}
+    assert routes["shuttle-2"] == state.service.result.routes["shuttle-2"]
+    assert (routes["shuttle-3"].stops, routes["shuttle-3"].shuttle.position) == ((), DEPOT)
+    loop = ShuttleServiceLoop(
+        config("shuttle-2", "shuttle-3"), Commands(), now=NOW, restored=fitted
+    )
+    assert loop.service.state_of("mrs-sato") == "scheduled"
+
+
+def test_another_site_or_too_few_seats_is_refused() -> None:
+    state = promised_on_shuttle_2()
+    with pytest.raises(StateConflictError, match=r"site 'midorigaoka'.*site 'other'"):
+        fit_to_config(state, config().model_copy(update={"site": "other"}))
+    small = config().model_copy(
+        update={"shuttles": [s.model_copy(update={"capacity": 1}) for s in config().shuttles]}
+    )
+    bigger = replace(state, service=state.service)
+    fitted, changes = fit_to_config(bigger, small)  # one rider at a time fits one seat
+    assert "shuttle 'shuttle-2' now seats 1 (was 3)" in changes
+    assert fitted.service.result.routes["shuttle-2"].shuttle.capacity == 1
+
+
+def test_a_loop_built_unfitted_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="fit_to_config"):
+        ShuttleServiceLoop(
+            config("shuttle-1"), Commands(), now=NOW, restored=promised_on_shuttle_2()
+        )
+
+
+async def test_a_restarted_loop_resends_each_route_once_and_books_nothing_twice() -> None:
+    rides = [
+        {
+            "id": "mrs-sato",
+            "pickup": PLACES[1],
+            "dropoff": PLACES[5],
+            "earliest_pickup": "2026-11-23T17:10:00+09:00",
+            "latest_dropoff": "2026-11-23T18:00:00+09:00",
+        }
+    ]
+    first_commands, store = Commands(), Store()
+    first = ShuttleServiceLoop(config(rides=rides), first_commands, now=NOW, state_store=store)
+    await first.run(Clock(NOW), rounds=2)
+    assert store.saved, "saved on the way out"
+    saved = decode_state(encode_state(store.saved[-1]))
+    assert saved.service.rides.keys() == {"mrs-sato"}
+    (shuttle,) = [sid for sid, route in saved.service.result.routes.items() if route.stops]
+    first_seq = first_commands.sent[-1].seq
+
+    commands, log = Commands(), Log()
+    fitted, _ = fit_to_config(saved, config(rides=rides))
+    second = ShuttleServiceLoop(
+        config(rides=rides), commands, now=NOW + 5, service_log=log, restored=fitted
+    )
+    # The clock went back: the seq still goes on above the saved one.
+    await second.run(Clock(NOW - 60), rounds=1)
+    (resent,) = commands.sent
+    assert resent.seq > first_seq
+    assert resent.route is not None
+    assert [(s.request, s.action) for s in resent.route.stops] == [
+        ("mrs-sato", "pickup"),
+        ("mrs-sato", "dropoff"),
+    ]
+    assert [entry["event"] for entry in log.entries] == ["route_resent"]
+    assert log.entries[0]["because"] == "service restarted"
+    assert log.entries[0]["shuttle"] == shuttle
+    assert second.commands_resent == 1
+    assert second.service.state_of("mrs-sato") == "scheduled"
+    assert second.report().rides == first.report().rides
+
+
+async def test_changes_are_saved_at_most_once_a_second_and_always_on_the_way_out() -> None:
+    class Sleeping(Clock):
+        async def sleep(self, seconds: float) -> None:
+            await asyncio.sleep(seconds)
+
+    store = Store()
+    fast = config().model_copy(update={"interval_s": 0.05})
+    loop = ShuttleServiceLoop(fast, Commands(), now=NOW, state_store=store)
+    running = asyncio.create_task(loop.run(Sleeping(NOW), rounds=8))
+    await asyncio.sleep(0.01)
+    assert store.saved == []  # nothing changed yet
+    loop.request(ride("r0", 1, 5, NOW + 600), NOW)
+    await asyncio.sleep(0.01)
+    assert [set(state.service.result.requests) for state in store.saved] == [{"r0"}]
+    for number in range(1, 20):
+        loop.request(ride(f"r{number}", number % 8, (number + 3) % 8, NOW + 600), NOW)
+    await running
+    # The first change at once; the 19 within the next second together, as the loop stopped.
+    assert len(store.saved) == 2
+    assert set(store.saved[-1].service.result.requests) == {f"r{n}" for n in range(20)}
