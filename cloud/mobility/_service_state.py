@@ -48,10 +48,10 @@ class LoopState:
 
 
 class StateDocumentError(ValueError):
-    """A state document that cannot be read; ``path`` names where inside it."""
+    """A state document that cannot be read; ``path`` names where inside it ("": the whole)."""
 
     def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
+        super().__init__(f"{path}: {problem}" if path else problem)
         self.path = path
         self.problem = problem
 
@@ -173,7 +173,7 @@ def decode_state(text: str) -> LoopState:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise StateDocumentError(
-            "<document>", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            "", f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     return parse_state_document(document)
 
@@ -235,7 +235,7 @@ def parse_state_document(document: object) -> LoopState:
         problems = exc.errors(include_url=False)
         first = problems[0]
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        path = ".".join(str(part) for part in first["loc"]) or "<document>"
+        path = ".".join(str(part) for part in first["loc"]) or ""
         raise StateDocumentError(path, f"{first['msg']}{more}") from None
     _check_consistent(parsed)
     travel = TravelModel(
@@ -280,7 +280,7 @@ def parse_state_document(document: object) -> LoopState:
 
 def _check_version(document: object) -> None:
     if not isinstance(document, dict):
-        raise StateDocumentError("<document>", "expected a JSON object")
+        raise StateDocumentError("", "expected a JSON object")
     if document.get("format") != STATE_FORMAT:
         raise StateDocumentError(
             "format", f"expected {STATE_FORMAT!r}, got {document.get('format')!r}"

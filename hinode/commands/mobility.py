@@ -5,10 +5,12 @@ import contextlib
 import heapq
 import itertools
 import json
+import logging
 import os
 import random
 import signal
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -31,6 +33,7 @@ from cloud.mobility import (
     FeedServer,
     FeedService,
     Hub,
+    LoopState,
     MobilityServiceConfig,
     NoRideZone,
     RebalanceInput,
@@ -38,16 +41,21 @@ from cloud.mobility import (
     ScooterFleet,
     ScooterType,
     ShuttleServiceLoop,
+    StateConflictError,
+    StateDocumentError,
     SystemInfo,
     TokenFileError,
     TokenStore,
     Van,
     create_booking_app,
+    decode_state,
     demand_profile,
     describe_validation_error,
     dispatch,
     dispatch_document,
     distance_m,
+    encode_state,
+    fit_to_config,
     new_bearer_token,
     plan_rebalancing,
     reoptimise,
@@ -56,6 +64,7 @@ from cloud.mobility import (
     valid_caller_name,
 )
 from edge.gnss import GnssReceiver, NoFix, ReceiverStats, SerialNmeaPort
+from hinode import logs
 from hinode.commands._errors import fail
 from hinode.energy.charging import PahoCommands
 from messages import ConfigError, Fix, TransportError, WallClock
@@ -69,6 +78,7 @@ from simulators.vehicles import (
 )
 
 app = typer.Typer(no_args_is_help=True)
+log = logging.getLogger(__name__)
 
 
 @app.callback()
@@ -441,6 +451,101 @@ class JsonlServiceLog:
         self._file.close()
 
 
+class StateFile:
+    """The shuttle service's state in one JSON file, replaced whole on every save: written to a
+    temporary file beside it, flushed and synced, then renamed over it, so that a crash leaves
+    the old state or the new one, never half of one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self) -> LoopState | None:
+        """The saved state; None if there is none. Raises ``OSError`` or
+        :class:`StateDocumentError`."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except UnicodeDecodeError as exc:
+            raise StateDocumentError("", f"not UTF-8 text: {exc.reason}") from None
+        return decode_state(text)
+
+    def save(self, state: LoopState) -> None:
+        text = encode_state(state)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(
+            prefix=f".{self.path.stem}.", suffix=".tmp", dir=self.path.parent
+        )
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as file:
+                file.write(text)
+                file.flush()
+                os.fsync(file.fileno())
+            Path(temporary).replace(self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(temporary).unlink()
+            raise
+        # The rename itself survives a power cut only once the directory is synced.
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def move_aside(self, at: datetime) -> Path | None:
+        """Rename the file to ``NAME.YYYYmmddTHHMMSSZ.json`` beside it; None if there is none."""
+        if not self.path.exists():
+            return None
+        stamp = f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+        aside = self.path.with_name(f"{self.path.stem}.{stamp}{self.path.suffix}")
+        number = 1
+        while aside.exists():
+            number += 1
+            aside = self.path.with_name(f"{self.path.stem}.{stamp}-{number}{self.path.suffix}")
+        self.path.rename(aside)
+        return aside
+
+
+STATE_FILE = "mobility-state.json"
+
+
+def _restored_state(
+    state_file: StateFile, config: MobilityServiceConfig, config_file: Path, *, fresh: bool
+) -> tuple[LoopState | None, list[str]]:
+    """The state a previous run saved, fitted to the config, and what to log about it (once
+    logging is set up); exits 2 when the state cannot be used."""
+    path = state_file.path
+    if fresh:
+        try:
+            aside = state_file.move_aside(datetime.now(UTC))
+        except OSError as exc:
+            fail(f"{path}: cannot move it aside: {exc.strerror or exc}")
+        if aside is None:
+            return None, []
+        return None, [f"starting fresh (--fresh): the previous state was moved to {aside}"]
+    hint = "--fresh sets it aside and starts over"
+    try:
+        saved = state_file.load()
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror or exc}")
+    except StateDocumentError as exc:
+        fail(f"{path}: {exc} ({hint})")
+    if saved is None:
+        return None, []
+    try:
+        fitted, changes = fit_to_config(saved, config)
+    except StateConflictError as exc:
+        fail(f"{config_file}: {exc}, as saved in {path} ({hint}, without them)")
+    rides = fitted.service.rides
+    ahead = sum(1 for ride in rides.values() if ride.dropoff_at is None)
+    return fitted, [
+        *(f"{path}: {change}" for change in changes),
+        f"restored {len(rides)} rides ({ahead} not yet dropped off), "
+        f"{len(fitted.service.result.routes)} shuttles from {path}",
+    ]
+
+
 def _service_config(path: Path) -> MobilityServiceConfig:
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -473,15 +578,30 @@ def run_command(
         int,
         typer.Option("--http-port", min=0, max=65535, help="Booking API port (0: no API)."),
     ] = 8480,
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh",
+            help=f"Start over: move DATA_DIR/{STATE_FILE} aside (renamed with the time) and "
+            "forget the rides and routes it holds.",
+        ),
+    ] = False,
 ) -> None:
     """Run a site's shuttle service: rides → routes as commands over MQTT, positions → progress.
 
     Rides are booked, followed and cancelled over HTTP (POST/GET/DELETE /rides, GET /shuttles)
     on --http-host:--http-port. Writes DATA_DIR/mobility-service.jsonl (assignments, routes
     sent and resent, pickups and drop-offs with waits and ride times) and, when it stops (after
-    --rounds, SIGINT or SIGTERM), DATA_DIR/mobility-report.json.
+    --rounds, SIGINT or SIGTERM), DATA_DIR/mobility-report.json. Keeps its rides, routes and
+    promises in DATA_DIR/mobility-state.json: started again, it resumes from there and sends
+    every shuttle its route again.
     """
     config = _service_config(config_file)
+    state_file = StateFile(data_dir / STATE_FILE)
+    restored, news = _restored_state(state_file, config, config_file, fresh=fresh)
+    logs.configure(level="info")
+    for line in news:
+        log.info(line)
     listening = _listen(http_host, http_port) if http_port else None
     try:
         commands = PahoCommands(broker, client_id=f"hinode-mobility-cmd-{config.site}"[:64])
@@ -491,7 +611,14 @@ def run_command(
         fail(str(exc))
     service_log = JsonlServiceLog(data_dir / "mobility-service.jsonl")
     clock = WallClock()
-    loop = ShuttleServiceLoop(config, commands, now=clock.now(), service_log=service_log)
+    loop = ShuttleServiceLoop(
+        config,
+        commands,
+        now=clock.now(),
+        service_log=service_log,
+        restored=restored,
+        state_store=state_file,
+    )
     try:
         asyncio.run(_run_service(loop, broker, clock, rounds, listening))
     except KeyboardInterrupt:
