@@ -1,5 +1,6 @@
 """``hinode mobility run`` as an operator runs it: a real Mosquitto, a ride booked over real HTTP,
-its route command on the broker, SIGTERM, and the report written on the way out."""
+its route command on the broker, SIGTERM, and the report written on the way out; started again
+on the same data directory, the service still knows the ride it promised."""
 
 import json
 import signal
@@ -138,3 +139,89 @@ def test_a_ride_booked_over_http_goes_out_as_a_route_and_sigterm_writes_the_repo
         for line in (data_dir / "mobility-service.jsonl").read_text().splitlines()
     ]
     assert events[:2] == ["assigned", "route_sent"]
+
+
+def start(
+    config: Path, data_dir: Path, broker: str, port: int, *more: str
+) -> subprocess.Popen[str]:
+    process = subprocess.Popen(
+        [HINODE, "mobility", "run", str(config), "--broker", broker,
+         "--data-dir", str(data_dir), "--http-port", str(port), *more],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: healthy(url) or process.poll() is not None, 20, "booking API")
+    assert process.poll() is None, process.communicate()
+    return process
+
+
+def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    return out, err
+
+
+def test_a_restarted_service_keeps_the_rides_it_promised(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    config = tmp_path / "shuttles.yaml"
+    config.write_text(
+        "site: midorigaoka\n"
+        "shuttles:\n"
+        f"  - {{id: shuttle-1, gateway: gw-depot, position: {list(DEPOT)}, capacity: 4}}\n"
+    )
+    data_dir = tmp_path / "data"
+    commands = RouteCommands(mosquitto.port)
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        processes.append(start(config, data_dir, mosquitto.url, port))
+        now = datetime.now(UTC).timestamp()
+        status, booked = call("POST", f"{url}/rides", {**ride_booking(now), "id": "mrs-sato"})
+        assert status == 201, booked
+        wait_for(lambda: len(commands.seen()) == 1, 10, "route command on the broker")
+        stop(processes[0])
+        assert (data_dir / "mobility-state.json").exists()
+
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        processes.append(start(config, data_dir, mosquitto.url, port))
+        status, ride = call("GET", f"{url}/rides/mrs-sato")
+        assert status == 200, ride
+        assert (ride["state"], ride["shuttle"]) == ("scheduled", "shuttle-1")
+        assert (ride["promised_pickup"], ride["promised_dropoff"]) == (
+            booked["pickup_eta"],
+            booked["dropoff_eta"],
+        )
+        # The shuttle gets its route again, in case it lost it while the service was down.
+        wait_for(lambda: len(commands.seen()) == 2, 10, "route sent again")
+        # Booked already: the restarted service knows the id.
+        status, again = call("POST", f"{url}/rides", {**ride_booking(now), "id": "mrs-sato"})
+        assert (status, again["reason"]) == (409, "a ride with this id was booked already")
+        out, err = stop(processes[1])
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+        commands.close()
+    assert "restored 1 rides (1 not yet dropped off), 1 shuttles from" in err
+    assert "1 route commands sent (1 resent)" in out
+    report = json.loads((data_dir / "mobility-report.json").read_text())
+    assert [ride["request"] for ride in report["rides"]] == ["mrs-sato"]
+    events = [
+        json.loads(line) for line in (data_dir / "mobility-service.jsonl").read_text().splitlines()
+    ]
+    assert [entry["event"] for entry in events] == ["assigned", "route_sent", "route_resent"]
+    assert events[-1]["because"] == "service restarted"
+
+
+def ride_booking(now: float) -> dict[str, Any]:
+    return {
+        "pickup": list(ESTATE),
+        "dropoff": list(BUS_STOP),
+        "earliest_pickup": datetime.fromtimestamp(now + 120, UTC).isoformat(),
+        "latest_dropoff": datetime.fromtimestamp(now + 3600, UTC).isoformat(),
+    }
