@@ -318,7 +318,7 @@ class ShuttleServiceLoop:
         self._unsaved = False
         try:
             self._store.save(self.state())
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # a full disk; a value JSON cannot hold
             self._unsaved = True
             if not self._save_failing:
                 log.warning("cannot save the service state", extra={"reason": str(exc)})
@@ -517,26 +517,24 @@ class ShuttleServiceLoop:
         """Send a restored loop's routes again, request the booked rides not asked for yet, then
         a round every ``interval_s`` until cancelled; the state is saved as it changes and when
         the loop stops."""
+        saver = None
+        if self._store is not None:
+            saver = asyncio.create_task(self._keep_saved(), name="mobility-state")
         try:
-            async with asyncio.TaskGroup() as tasks:
-                saver = None
-                if self._store is not None:
-                    saver = tasks.create_task(self._keep_saved(), name="mobility-state")
-                try:
-                    if self.restored:
-                        self.resend_routes(clock.now())
-                    for ride in self.config.rides:
-                        if not self.service.booked(ride.id):
-                            self.request(ride.request(), clock.now())
-                    done = 0
-                    while rounds is None or done < rounds:
-                        await self.step_async(clock)
-                        done += 1
-                        await clock.sleep(self.config.interval_s)
-                finally:
-                    if saver is not None:
-                        saver.cancel()
+            if self.restored:
+                self.resend_routes(clock.now())
+            for ride in self.config.rides:
+                if not self.service.booked(ride.id):
+                    self.request(ride.request(), clock.now())
+            done = 0
+            while rounds is None or done < rounds:
+                await self.step_async(clock)
+                done += 1
+                await clock.sleep(self.config.interval_s)
         finally:
+            if saver is not None:
+                saver.cancel()
+                await asyncio.wait([saver])
             self.save_state()
 
     async def serve(
