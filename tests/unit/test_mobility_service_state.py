@@ -352,17 +352,50 @@ def test_an_idle_shuttle_may_leave_and_a_new_one_joins_empty() -> None:
     assert loop.service.state_of("mrs-sato") == "scheduled"
 
 
-def test_another_site_or_too_few_seats_is_refused() -> None:
+def seats(capacity: int, **more: Any) -> MobilityServiceConfig:
+    return config().model_copy(
+        update={
+            "shuttles": [s.model_copy(update={"capacity": capacity}) for s in config().shuttles],
+            **more,
+        }
+    )
+
+
+def test_another_site_or_too_few_seats_for_the_riders_is_refused() -> None:
     state = promised_on_shuttle_2()
     with pytest.raises(StateConflictError, match=r"site 'midorigaoka'.*site 'other'"):
         fit_to_config(state, config().model_copy(update={"site": "other"}))
-    small = config().model_copy(
-        update={"shuttles": [s.model_copy(update={"capacity": 1}) for s in config().shuttles]}
-    )
-    bigger = replace(state, service=state.service)
-    fitted, changes = fit_to_config(bigger, small)  # one rider at a time fits one seat
+    # One rider at a time fits one seat; two riders booked together do not.
+    fitted, changes = fit_to_config(state, seats(1))
     assert "shuttle 'shuttle-2' now seats 1 (was 3)" in changes
     assert fitted.service.result.routes["shuttle-2"].shuttle.capacity == 1
+    loop = ShuttleServiceLoop(config(), Commands(), now=NOW, restored=state)
+    couple = replace(ride("the-tanakas", 1, 5, NOW + 300), passengers=2)
+    assert isinstance(loop.request(couple, NOW + 3), Insertion)
+    with pytest.raises(StateConflictError, match=r"'shuttle-2' has 1 seats.*carries 3 riders"):
+        fit_to_config(loop.state(), seats(1))
+
+
+def test_a_slower_travel_model_re_times_the_routes_and_keeps_the_promise() -> None:
+    state = promised_on_shuttle_2()
+    fitted, changes = fit_to_config(state, seats(3, speed_kmh=4.0))
+    assert changes == ["the travel model changed: routes re-timed"]
+    before = state.service.result.routes["shuttle-2"].timing.service
+    after = fitted.service.result.routes["shuttle-2"].timing.service
+    assert all(later >= earlier for earlier, later in zip(before, after, strict=True))
+    assert after[-1] > before[-1]  # the drop-off, after a slower ride
+    assert fitted.service.rides == state.service.rides  # the promise stands as it was made
+
+
+def test_a_state_that_cannot_be_saved_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    class FullDisk:
+        def save(self, state: LoopState) -> None:
+            raise OSError(28, "No space left on device")
+
+    loop = ShuttleServiceLoop(config(), Commands(), now=NOW, state_store=FullDisk())
+    assert not loop.save_state()
+    assert not loop.save_state()
+    assert [r.getMessage() for r in caplog.records] == ["cannot save the service state"]
 
 
 def test_a_loop_built_unfitted_is_a_programming_error() -> None:
