@@ -49,6 +49,19 @@ class Log:
         self.entries.append(entry)
 
 
+class SteppedClock:
+    """Simulated time that moves only when slept or set."""
+
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def now(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += seconds
+
+
 def service() -> tuple[ShuttleServiceLoop, Commands, Log]:
     config = MobilityServiceConfig(
         site="midorigaoka",
@@ -298,17 +311,7 @@ async def test_a_batch_that_missed_a_booking_is_dropped_and_retried(
     loop, _, log = service()
     loop.request(ride("mrs-sato", earliest=NOW + 600), NOW)
 
-    class Clock:
-        def __init__(self) -> None:
-            self.at = NOW + loop.config.reoptimise_every_s
-
-        def now(self) -> float:
-            return self.at
-
-        async def sleep(self, seconds: float) -> None:
-            self.at += seconds
-
-    clock = Clock()
+    clock = SteppedClock(NOW + loop.config.reoptimise_every_s)
     snapshots: list[DispatchResult] = []
 
     def batch_while_a_ride_is_booked(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
@@ -338,17 +341,7 @@ async def test_a_batch_that_missed_only_positions_is_adopted_from_where_the_shut
     loop, _, log = service()
     loop.request(ride("mrs-sato", earliest=NOW + 600), NOW)
 
-    class Clock:
-        def __init__(self) -> None:
-            self.at = NOW + loop.config.reoptimise_every_s
-
-        def now(self) -> float:
-            return self.at
-
-        async def sleep(self, seconds: float) -> None:
-            self.at += seconds
-
-    clock = Clock()
+    clock = SteppedClock(NOW + loop.config.reoptimise_every_s)
 
     def batch_while_a_position_arrives(snapshot: DispatchResult, budget_s: float) -> DispatchResult:
         loop.receive(*position(clock.now() + 0.5, DEPOT))
