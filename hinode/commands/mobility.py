@@ -566,7 +566,8 @@ def run_command(
     ],
     broker: Annotated[str, typer.Option("--broker", help="mqtt://HOST:PORT of the broker.")],
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Where the service log and the report go.")
+        Path,
+        typer.Option("--data-dir", help="Where the state file, the service log and the report go."),
     ],
     rounds: Annotated[
         int | None, typer.Option("--rounds", min=1, help="Stop after this many rounds.")
