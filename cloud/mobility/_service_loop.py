@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from cloud._mqtt import Inbound, Subscriber
+from cloud._mqtt import BrokerTls, Inbound, Subscriber
 from cloud.mobility._dispatch import Refusal, ShuttleState, stretch_to_etas
 from cloud.mobility._gbfs import JST
 from cloud.mobility._geo import TravelModel
@@ -544,9 +544,11 @@ class ShuttleServiceLoop:
         *,
         rounds: int | None = None,
         protocol: Literal["auto", "v5", "v311"] = "auto",
+        tls: BrokerTls | None = None,
     ) -> None:
         """:meth:`run` while following the site's positions and command results over MQTT (a
-        persistent session: what was sent while the service was away arrives when it is back)."""
+        persistent session: what was sent while the service was away arrives when it is back).
+        *tls*: a private CA and client certificate for an ``mqtts://`` broker."""
 
         def inbound(message: Inbound) -> None:
             if _kind(message.topic) is TopicKind.CMD_RESULT:
@@ -564,6 +566,7 @@ class ShuttleServiceLoop:
             shared_group=None,
             protocol=protocol,
             on_message=inbound,
+            tls=tls,
         )
         async with asyncio.TaskGroup() as tasks:
             listening = tasks.create_task(subscriber.run(), name="mobility-positions")

@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from cloud import BrokerTls
 from cloud.mobility import (
     JST,
     DispatchInput,
@@ -65,6 +66,7 @@ from cloud.mobility import (
 )
 from edge.gnss import GnssReceiver, NoFix, ReceiverStats, SerialNmeaPort
 from hinode import logs
+from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
 from hinode.commands._errors import fail
 from hinode.energy.charging import PahoCommands
 from messages import ConfigError, Fix, TransportError, WallClock
@@ -587,6 +589,10 @@ def run_command(
             "forget the rides and routes it holds.",
         ),
     ] = False,
+    token_file: TokenFileOption = None,
+    ca_file: CaFile = None,
+    cert_file: CertFile = None,
+    key_file: KeyFile = None,
 ) -> None:
     """Run a site's shuttle service: rides → routes as commands over MQTT, positions → progress.
 
@@ -595,8 +601,11 @@ def run_command(
     sent and resent, pickups and drop-offs with waits and ride times) and, when it stops (after
     --rounds, SIGINT or SIGTERM), DATA_DIR/mobility-report.json. Keeps its rides, routes and
     promises in DATA_DIR/mobility-state.json: started again, it resumes from there and sends
-    every shuttle its route again.
+    every shuttle its route again. With --token-file, every booking API endpoint but
+    GET /health wants a bearer token from that file.
     """
+    tokens = _token_store(token_file)
+    tls = broker_tls(ca_file, cert_file, key_file)
     config = _service_config(config_file)
     state_file = StateFile(data_dir / STATE_FILE)
     restored, news = _restored_state(state_file, config, config_file, fresh=fresh)
@@ -605,7 +614,9 @@ def run_command(
         log.info(line)
     listening = _listen(http_host, http_port) if http_port else None
     try:
-        commands = PahoCommands(broker, client_id=f"hinode-mobility-cmd-{config.site}"[:64])
+        commands = PahoCommands(
+            broker, client_id=f"hinode-mobility-cmd-{config.site}"[:64], tls=tls
+        )
     except ConfigError as exc:
         if listening is not None:
             listening.close()
@@ -621,7 +632,7 @@ def run_command(
         state_store=state_file,
     )
     try:
-        asyncio.run(_run_service(loop, broker, clock, rounds, listening))
+        asyncio.run(_run_service(loop, broker, clock, rounds, listening, tokens=tokens, tls=tls))
     except KeyboardInterrupt:
         pass
     finally:
@@ -665,11 +676,14 @@ async def _run_service(
     clock: WallClock,
     rounds: int | None,
     listening: socket.socket | None,
+    *,
+    tokens: TokenStore | None,
+    tls: BrokerTls | None,
 ) -> None:
     """The service loop and the booking API in one TaskGroup until --rounds or a signal."""
     server: _BookingServer | None = None
     if listening is not None:
-        app = create_booking_app(loop, clock)
+        app = create_booking_app(loop, clock, tokens)
         server = _BookingServer(
             uvicorn.Config(
                 app,
@@ -683,7 +697,7 @@ async def _run_service(
 
     async def service() -> None:
         try:
-            await loop.serve(broker, clock, rounds=rounds)
+            await loop.serve(broker, clock, rounds=rounds, tls=tls)
         finally:
             if server is not None:
                 server.should_exit = True

@@ -2,7 +2,9 @@
 its route command on the broker, SIGTERM, and the report written on the way out; started again
 on the same data directory, the service still knows the ride it promised."""
 
+import hashlib
 import json
+import secrets
 import signal
 import subprocess
 import sys
@@ -54,11 +56,14 @@ class RouteCommands:
         self._client.loop_stop()
 
 
-def call(method: str, url: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
+def call(
+    method: str, url: str, body: dict[str, Any] | None = None, token: str | None = None
+) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             text = response.read()
@@ -96,29 +101,32 @@ def test_a_ride_booked_over_http_goes_out_as_a_route_and_sigterm_writes_the_repo
     url = f"http://127.0.0.1:{port}"
     commands = RouteCommands(mosquitto.port)
     data_dir = tmp_path / "data"
+    # The call centre's token: only its digest is on the server.
+    token = secrets.token_urlsafe(32)
+    tokens = tmp_path / "booking-tokens"
+    tokens.write_text(f"call-centre:sha256:{hashlib.sha256(token.encode()).hexdigest()}\n")
     process = subprocess.Popen(
         [HINODE, "mobility", "run", str(config), "--broker", mosquitto.url,
-         "--data-dir", str(data_dir), "--http-port", str(port)],
+         "--data-dir", str(data_dir), "--http-port", str(port), "--token-file", str(tokens)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         wait_for(lambda: healthy(url) or process.poll() is not None, 20, "booking API")
         assert process.poll() is None, process.communicate()
         now = datetime.now(UTC).timestamp()
-        status, booked = call(
-            "POST",
-            f"{url}/rides",
-            {
-                "id": "mrs-sato",
-                "pickup": list(ESTATE),
-                "dropoff": list(BUS_STOP),
-                "earliest_pickup": datetime.fromtimestamp(now + 120, UTC).isoformat(),
-                "latest_dropoff": datetime.fromtimestamp(now + 3600, UTC).isoformat(),
-            },
-        )
+        ride_body = {
+            "id": "mrs-sato",
+            "pickup": list(ESTATE),
+            "dropoff": list(BUS_STOP),
+            "earliest_pickup": datetime.fromtimestamp(now + 120, UTC).isoformat(),
+            "latest_dropoff": datetime.fromtimestamp(now + 3600, UTC).isoformat(),
+        }
+        assert call("POST", f"{url}/rides", ride_body)[0] == 401
+        assert call("POST", f"{url}/rides", ride_body, token="guessed")[0] == 401
+        status, booked = call("POST", f"{url}/rides", ride_body, token=token)
         assert status == 201, booked
         assert booked["shuttle"] == "shuttle-1"
-        status, ride = call("GET", f"{url}/rides/mrs-sato")
+        status, ride = call("GET", f"{url}/rides/mrs-sato", token=token)
         assert (status, ride["state"]) == (200, "scheduled")
         wait_for(lambda: bool(commands.seen()), 10, "route command on the broker")
         assert commands.seen() == ["hinode/v1/midorigaoka/gw-depot/cmd/shuttle-1"]

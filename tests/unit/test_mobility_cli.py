@@ -117,3 +117,21 @@ def test_serve_refuses_a_time_without_offset() -> None:
     assert result.stderr.strip() == (
         "error: --at: '2026-11-24T07:00:00' needs a UTC offset, e.g. +09:00"
     )
+
+
+def test_run_names_a_tls_file_it_cannot_use_before_it_starts(tmp_path: Path) -> None:
+    config = tmp_path / "shuttles.yaml"
+    config.write_text(
+        "site: midorigaoka\n"
+        "shuttles:\n"
+        "  - {id: shuttle-1, gateway: gw-depot, position: [36.56, 136.65], capacity: 4}\n"
+    )
+    base = ["run", str(config), "--broker", "mqtts://127.0.0.1:1", "--data-dir", str(tmp_path)]
+    missing = tmp_path / "no-such-ca.crt"
+    result = CliRunner().invoke(app, [*base, "--http-port", "0", "--ca-file", str(missing)])
+    assert result.exit_code == 2
+    assert str(missing) in result.stderr
+    half = CliRunner().invoke(app, [*base, "--key-file", str(tmp_path / "client.key")])
+    assert half.exit_code == 2
+    assert half.stderr.strip() == "error: --cert-file and --key-file: give both or neither"
+    assert not (tmp_path / "mobility-report.json").exists()  # nothing ran
