@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from cloud.registry import Role
+from cloud.registry import AuthKind, Role
 from hinode.commands._errors import fail
 from hinode.provision import (
     DEFAULT_FILES_DIR,
@@ -128,35 +128,85 @@ def provision_gateway(
     )
 
 
-def _service(role: Role, name: str, pki: Path, out: Path | None, state: str | None) -> None:
+def _service(
+    role: Role,
+    name: str,
+    *,
+    pki: Path,
+    out: Path | None,
+    state: str | None,
+    auth: AuthKind,
+    files_dir: str | None = None,
+) -> None:
+    if files_dir is not None and auth != "cert":
+        fail("--files-dir: only with --auth cert (a password identity has no files to place)")
     deployment = _open(pki, state)
     try:
         written = deployment.provision_service(
-            role=role, name=name, out=out or pki / "services", now=_now()
+            role=role,
+            name=name,
+            out=out or pki / "services",
+            now=_now(),
+            auth=auth,
+            files_dir=files_dir,
         )
     except HinodeError as exc:
         fail(str(exc))
     _report(written)
+    how = f"client certificate, CN {name}" if auth == "cert" else "password"
+    typer.echo(f"{role} {name} recorded ({how}); run `hinode provision broker-config` to let it in")
 
 
 Name = Annotated[str, typer.Argument(help="Identity name (the MQTT username).")]
-Out = Annotated[Path | None, typer.Option(help="Output directory (default: PKI/services).")]
+Out = Annotated[
+    Path | None,
+    typer.Option(help="Output directory (default: PKI/services; a certificate bundle: OUT/NAME)."),
+]
+ServiceAuth = Annotated[
+    AuthKind,
+    typer.Option(
+        help="Password (port 8884) or client certificate (port 8883, CN = NAME).",
+    ),
+]
 
 
 @app.command("collector")
 def provision_collector(
-    name: Name, *, pki: Pki = Path("pki"), out: Out = None, state: State = None
+    name: Name,
+    *,
+    pki: Pki = Path("pki"),
+    out: Out = None,
+    state: State = None,
+    auth: ServiceAuth = "password",
 ) -> None:
-    """A password identity that may read every gateway's data (shared subscriptions too)."""
-    _service("collector", name, pki, out, state)
+    """A collector identity: it may read every gateway's data (shared subscriptions too).
+
+    With --auth cert: OUT/NAME gets ca.crt, collector.crt, collector.key and collector.yaml.
+    """
+    _service("collector", name, pki=pki, out=out, state=state, auth=auth)
 
 
 @app.command("controller")
 def provision_controller(
-    name: Name, *, pki: Pki = Path("pki"), out: Out = None, state: State = None
+    name: Name,
+    *,
+    pki: Pki = Path("pki"),
+    out: Out = None,
+    state: State = None,
+    auth: ServiceAuth = "password",
+    files_dir: Annotated[
+        str | None,
+        typer.Option(
+            help="With --auth cert: where the bundle will live on the controller's host "
+            "(default: /etc/hinode/NAME)."
+        ),
+    ] = None,
 ) -> None:
-    """A password identity that reads state and telemetry and publishes commands."""
-    _service("controller", name, pki, out, state)
+    """A controller identity: it reads state and telemetry and publishes commands.
+
+    With --auth cert: OUT/NAME gets ca.crt, controller.crt, controller.key and controller.env.
+    """
+    _service("controller", name, pki=pki, out=out, state=state, auth=auth, files_dir=files_dir)
 
 
 @app.command("revoke")

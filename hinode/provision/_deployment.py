@@ -2,13 +2,13 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
 import yaml
 
-from cloud.registry import Identity, IdentityRegistry, Role
+from cloud.registry import AuthKind, Identity, IdentityRegistry, Role
 from hinode.provision import _broker as broker_files
 from hinode.provision._acl import acl_file
 from hinode.provision._files import write_public, write_secret
@@ -20,6 +20,18 @@ from hinode.provision._pki import (
     issue_client,
     issue_server,
     revocation_list,
+)
+from hinode.provision._service_config import (
+    CA_FILE,
+    COLLECTOR_CERT,
+    COLLECTOR_CONFIG,
+    COLLECTOR_KEY,
+    CONTROLLER_CERT,
+    CONTROLLER_ENV,
+    CONTROLLER_KEY,
+    DEFAULT_SERVICE_DIR,
+    collector_yaml,
+    controller_env,
 )
 from messages import ConfigError
 from messages.ids import is_valid_id
@@ -39,6 +51,13 @@ def _when(ms: int) -> dt.datetime:
 def _check_name(what: str, value: str) -> None:
     if not is_valid_id(value):
         msg = f"bad {what} {value!r}: lower-case letters, digits and '-', at most 63"
+        raise ConfigError(msg)
+
+
+def _refuse_active(registry: IdentityRegistry, name: str) -> None:
+    existing = registry.get(name)
+    if existing is not None and existing.active:
+        msg = f"{name!r} is already provisioned; revoke it first to re-provision"
         raise ConfigError(msg)
 
 
@@ -160,10 +179,7 @@ class Deployment:
             devices=devices,
         )
         with self.registry() as registry:
-            existing = registry.get(gateway)
-            if existing is not None and existing.active:
-                msg = f"{gateway!r} is already provisioned; revoke it first to re-provision"
-                raise ConfigError(msg)
+            _refuse_active(registry, gateway)
             written = Written(gateway, [], [])
             write_public(out / "ca.crt", ca_pem)
             written.files.append(out / "ca.crt")
@@ -195,19 +211,34 @@ class Deployment:
             )
         return written
 
-    def provision_service(self, *, role: Role, name: str, out: Path, now: dt.datetime) -> Written:
-        """A password identity for a collector or controller.
+    def provision_service(
+        self,
+        *,
+        role: Role,
+        name: str,
+        out: Path,
+        now: dt.datetime,
+        auth: AuthKind = "password",
+        files_dir: str | None = None,
+    ) -> Written:
+        """A collector or controller identity, by password or by client certificate.
 
-        Writes ``NAME.password`` and ``NAME.broker-url`` (the URL with the password in it,
-        for ``hinode cloud run`` configs), both 0600.
+        ``password`` writes ``NAME.password`` and ``NAME.broker-url`` (the URL with the password
+        in it, for ``hinode cloud run`` configs), both 0600, and ``ca.crt`` into *out*.
+        ``cert`` writes a bundle into ``out/NAME/`` as a gateway's is laid out: ``ca.crt``, a
+        client certificate whose CN is *name*, its key (0600) and a ready-to-use file — the
+        collector's ``collector.yaml``, or the controller's ``controller.env`` naming the files
+        under *files_dir* (default ``/etc/hinode/NAME``), where they will live on its host.
         """
+        if role == "gateway":
+            msg = "gateways are provisioned with `hinode provision gateway`"
+            raise ConfigError(msg)
         _check_name(role, name)
+        if auth == "cert":
+            return self._certificate_service(role, name, out / name, now, files_dir)
         password = generate_password()
         with self.registry() as registry:
-            existing = registry.get(name)
-            if existing is not None and existing.active:
-                msg = f"{name!r} is already provisioned; revoke it first to re-provision"
-                raise ConfigError(msg)
+            _refuse_active(registry, name)
             url = f"mqtts://{quote(name)}:{password}@{self.password_url.removeprefix('mqtts://')}"
             write_public(out / "ca.crt", (self.directory / "ca.crt").read_bytes())
             write_secret(out / f"{name}.broker-url", url + "\n")
@@ -223,6 +254,37 @@ class Deployment:
             )
         secrets = [out / f"{name}.broker-url", out / f"{name}.password"]
         return Written(name, [out / "ca.crt", *secrets], secrets)
+
+    def _certificate_service(
+        self, role: Role, name: str, bundle: Path, now: dt.datetime, files_dir: str | None
+    ) -> Written:
+        if role == "collector":
+            cert_file, key_file = COLLECTOR_CERT, COLLECTOR_KEY
+            ready_file = COLLECTOR_CONFIG
+            ready = collector_yaml(name=name, broker_url=self.cert_url)
+        else:
+            cert_file, key_file = CONTROLLER_CERT, CONTROLLER_KEY
+            ready_file = CONTROLLER_ENV
+            where = files_dir or str(PurePosixPath(DEFAULT_SERVICE_DIR) / name)
+            ready = controller_env(name=name, broker_url=self.cert_url, files_dir=where)
+        with self.registry() as registry:
+            _refuse_active(registry, name)
+            issued = issue_client(self.authority, name, role, now)
+            write_public(bundle / CA_FILE, (self.directory / "ca.crt").read_bytes())
+            write_public(bundle / cert_file, issued.cert_pem)
+            write_secret(bundle / key_file, issued.key_pem)
+            write_public(bundle / ready_file, ready)
+            registry.add(
+                Identity(
+                    name=name,
+                    role=role,
+                    auth="cert",
+                    created_at=_ms(now),
+                    cert_serial=issued.serial,
+                )
+            )
+        files = [bundle / file for file in (CA_FILE, cert_file, key_file, ready_file)]
+        return Written(name, files, [bundle / key_file])
 
     def revoke(self, name: str, now: dt.datetime) -> Identity:
         """Revoke *name*: off the ACL and password file, its certificate on the CRL."""
