@@ -10,6 +10,7 @@ Public API::
         files_dir=DEFAULT_FILES_DIR, outbox_path=DEFAULT_OUTBOX,
     )
     deployment.provision_service(role="collector", name="collector-1", out=dir, now=now)
+    deployment.provision_service(role="controller", name="ctl-1", out=dir, now=now, auth="cert")
     deployment.revoke("gw-1", now)
     deployment.broker_config(broker_dir, BrokerSettings(), now)
 """

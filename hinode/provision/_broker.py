@@ -31,9 +31,9 @@ class BrokerSettings:
     config_dir: str = "/mosquitto/config"
     data_dir: str = "/mosquitto/data"
     bind: str | None = None
-    #: Gateways with a client certificate; its CN is the MQTT username.
+    #: Gateways, collectors and controllers with a client certificate; its CN is the username.
     cert_port: int = 8883
-    #: Password identities (gateways with --auth password, collectors, controllers), over TLS.
+    #: Password identities (gateways, collectors and controllers with --auth password), TLS.
     password_port: int = 8884
     #: MQTT over secure websockets for browser dashboards, password identities; None: closed.
     websockets_port: int | None = None

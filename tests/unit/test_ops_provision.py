@@ -1,6 +1,7 @@
 """Provisioning without a broker: files, modes, hashes, ACL, revocation list, CLI errors."""
 
 import datetime as dt
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -8,10 +9,13 @@ from pathlib import Path
 import pytest
 import typer
 from cryptography import x509
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
+from cloud import BrokerTls, broker_ssl_context, load_config
+from cloud.registry import Role
 from edge.config import load_gateway_config
-from hinode.commands import provision
+from hinode.commands import energy, mobility, provision
 from hinode.provision import (
     DEFAULT_OUTBOX,
     BrokerSettings,
@@ -212,3 +216,173 @@ def test_a_damaged_ca_key_is_one_line_and_shows_no_key_material(tmp_path: Path) 
     assert code == 2
     assert "damaged deployment directory" in output
     assert "c2VjcmV0" not in output
+
+
+def _certificate(path: Path) -> x509.Certificate:
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def _env_file(path: Path) -> dict[str, str]:
+    pairs = [shlex.split(line)[0] for line in path.read_text().splitlines() if line[:1].isalpha()]
+    return dict(pair.split("=", 1) for pair in pairs)
+
+
+@pytest.mark.parametrize(
+    ("role", "files"),
+    [
+        ("collector", ["ca.crt", "collector.crt", "collector.key", "collector.yaml"]),
+        ("controller", ["ca.crt", "controller.crt", "controller.env", "controller.key"]),
+    ],
+)
+def test_a_certificate_service_gets_a_bundle_like_a_gateways(
+    deployment: Deployment, tmp_path: Path, role: Role, files: list[str]
+) -> None:
+    written = deployment.provision_service(
+        role=role, name="svc-1", out=tmp_path / "services", now=NOW, auth="cert"
+    )
+
+    bundle = tmp_path / "services" / "svc-1"
+    assert sorted(path.name for path in bundle.iterdir()) == files
+    assert written.secrets == [bundle / f"{role}.key"]
+    for path in bundle.iterdir():
+        assert _mode(path) == (0o600 if path.suffix == ".key" else 0o644), path
+    assert (bundle / "ca.crt").read_bytes() == (tmp_path / "pki" / "ca.crt").read_bytes()
+    cert = _certificate(bundle / f"{role}.crt")
+    cert.verify_directly_issued_by(_certificate(tmp_path / "pki" / "ca.crt"))
+    [cn] = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    assert cn.value == "svc-1"
+    with deployment.registry() as registry:
+        identity = registry.get("svc-1")
+        acl = acl_file(registry.active())
+    assert identity is not None
+    assert (identity.role, identity.auth) == (role, "cert")
+    assert identity.cert_serial == f"{cert.serial_number:x}"
+    assert identity.password_hash is None
+    # The role's rules, under the CN the certificate listener takes as the username.
+    assert f"# {role} (cert)\nuser svc-1\n" in acl
+    assert not list((tmp_path / "services").glob("svc-1.*"))  # no password files
+
+
+def test_the_collector_bundle_is_a_config_hinode_cloud_run_accepts(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    deployment.provision_service(
+        role="collector", name="collector-1", out=tmp_path / "services", now=NOW, auth="cert"
+    )
+    bundle = tmp_path / "services" / "collector-1"
+    copied = tmp_path / "elsewhere"
+    shutil.copytree(bundle, copied)  # the bundle works wherever it is copied to
+
+    config = load_config(copied / "collector.yaml")
+
+    assert config.broker == "mqtts://mqtt.example.org:8883"
+    assert config.client_id == "collector-1"
+    assert config.tls == BrokerTls(
+        ca=copied / "ca.crt", cert=copied / "collector.crt", key=copied / "collector.key"
+    )
+    assert broker_ssl_context(config.broker, config.tls) is not None  # the key fits the cert
+
+
+def test_the_controller_env_names_the_options_of_both_controllers(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "services" / "ctl-1"
+    deployment.provision_service(
+        role="controller",
+        name="ctl-1",
+        out=tmp_path / "services",
+        now=NOW,
+        auth="cert",
+        files_dir=str(bundle),
+    )
+    env = _env_file(bundle / "controller.env")
+    assert env == {
+        "HINODE_BROKER": "mqtts://mqtt.example.org:8883",
+        "HINODE_CA_FILE": str(bundle / "ca.crt"),
+        "HINODE_CERT_FILE": str(bundle / "controller.crt"),
+        "HINODE_KEY_FILE": str(bundle / "controller.key"),
+    }
+    tls = BrokerTls(
+        ca=Path(env["HINODE_CA_FILE"]),
+        cert=Path(env["HINODE_CERT_FILE"]),
+        key=Path(env["HINODE_KEY_FILE"]),
+    )
+    assert broker_ssl_context(env["HINODE_BROKER"], tls) is not None
+    [written_options] = [
+        line.removeprefix("#   ")
+        for line in (bundle / "controller.env").read_text().splitlines()
+        if line.startswith("#   --broker mqtts://")
+    ]
+    options = shlex.split(written_options)
+    assert options[1::2] == list(env.values())
+    for controller in (energy.app, mobility.app):
+        command = typer.main.get_command(controller)
+        assert isinstance(command, TyperGroup)
+        run = command.commands["run"]
+        flags = {flag for param in run.params for flag in getattr(param, "opts", [])}
+        assert set(options[0::2]) <= flags, controller.info.name
+
+
+def test_a_controller_bundle_defaults_to_etc_hinode_name(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    deployment.provision_service(
+        role="controller", name="ctl-1", out=tmp_path, now=NOW, auth="cert"
+    )
+    env = _env_file(tmp_path / "ctl-1" / "controller.env")
+    assert env["HINODE_CERT_FILE"] == "/etc/hinode/ctl-1/controller.crt"
+
+
+def test_revoking_a_service_certificate_puts_its_serial_on_the_crl(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    services: list[tuple[Role, str]] = [("collector", "collector-1"), ("controller", "ctl-1")]
+    for role, name in services:
+        deployment.provision_service(
+            role=role, name=name, out=tmp_path / "services", now=NOW, auth="cert"
+        )
+    serial = _certificate(tmp_path / "services" / "collector-1" / "collector.crt").serial_number
+
+    deployment.revoke("collector-1", NOW)
+    deployment.broker_config(tmp_path / "broker", BrokerSettings(), NOW)
+
+    crl = x509.load_pem_x509_crl((tmp_path / "broker" / "crl.pem").read_bytes())
+    assert crl.get_revoked_certificate_by_serial_number(serial) is not None
+    other = _certificate(tmp_path / "services" / "ctl-1" / "controller.crt").serial_number
+    assert crl.get_revoked_certificate_by_serial_number(other) is None
+    acl = (tmp_path / "broker" / "acl").read_text()
+    assert "user collector-1\n" not in acl
+    assert "user ctl-1\n" in acl
+    with pytest.raises(ConfigError, match="already provisioned"):
+        deployment.provision_service(
+            role="controller", name="ctl-1", out=tmp_path / "again", now=NOW, auth="cert"
+        )
+    assert not (tmp_path / "again").exists()
+
+
+def test_cli_provisions_certificate_services_without_printing_keys(tmp_path: Path) -> None:
+    pki = str(tmp_path / "pki")
+    assert _cli("ca", "--out", pki, "--broker-host", "mqtt.example.org")[0] == 0
+    code, output = _cli("collector", "collector-1", "--pki", pki, "--auth", "cert")
+    assert code == 0, output
+    assert "collector-1/collector.key  (secret, mode 0600)" in output
+    assert "client certificate, CN collector-1" in output
+    code, output = _cli(
+        "controller", "ctl-1", "--pki", pki, "--auth", "cert", "--files-dir", "/opt/ctl"
+    )
+    assert code == 0, output
+    env = _env_file(tmp_path / "pki" / "services" / "ctl-1" / "controller.env")
+    assert env["HINODE_KEY_FILE"] == "/opt/ctl/controller.key"
+    code, output = _cli("controller", "ctl-2", "--pki", pki)  # password stays the default
+    assert code == 0, output
+    assert (tmp_path / "pki" / "services" / "ctl-2.password").exists()
+    code, output = _cli("list", "--pki", pki)
+    assert "collector-1\tcollector\t-\tcert\tactive" in output
+    assert "ctl-1\tcontroller\t-\tcert\tactive" in output
+    assert "ctl-2\tcontroller\t-\tpassword\tactive" in output
+    code, output = _cli("revoke", "ctl-1", "--pki", pki)
+    assert code == 0, output
+    assert "revoked controller ctl-1 (cert)" in output
+    code, output = _cli("controller", "c-2", "--pki", pki, "--files-dir", "/x")
+    assert code == 2
+    assert "only with --auth cert" in output
