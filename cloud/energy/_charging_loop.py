@@ -21,7 +21,7 @@ from typing import Annotated, Literal, NamedTuple, Protocol, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cloud.energy._car_phases import CarPhases, observe_car_phases
-from cloud.energy._ev_dispatch import PHASES, dispatch_chargers
+from cloud.energy._ev_dispatch import PHASES, Setpoint, dispatch_chargers
 from cloud.energy._ev_input import Charger, DispatchRequest, Mode, Phase, PreviousSetpoint, Vehicle
 from cloud.energy._time import JST
 from messages import Clock, CmdPayload, encode, now_ms
@@ -138,6 +138,9 @@ class Decision:
     reason: str
     mode: str
     pv_surplus_w: float
+    #: The site phases the setpoint draws on: the car's when it was seen to use fewer than the
+    #: charger is wired for, else the wiring.
+    phases: tuple[Phase, ...] = ()
 
 
 class DecisionPort(Protocol):
@@ -149,6 +152,7 @@ class _Published:
     current_a: float
     since_ms: int
     sent_ms: int
+    phases: tuple[Phase, ...] = ()
 
 
 @dataclass
@@ -173,6 +177,7 @@ class ChargingController:
         since = now - int(config.stale_after_s * 1000)
         now_local = datetime.fromtimestamp(now / 1000, JST)
         chargers: list[Charger] = []
+        budgeted: dict[str, tuple[Phase, ...]] = {}
         charging_w = 0.0
         for entry in config.chargers:
             state = self.readings.latest(config.site, entry.device, "charger_state", since)
@@ -192,6 +197,7 @@ class ChargingController:
                     phases=1 if one_phase else None,
                     phase=car.phases[0] if one_phase else None,
                 )
+                budgeted[entry.device] = (car.phases[0],) if one_phase else entry.wired_phases
             else:
                 # Unplugged (or no longer known to be plugged in): the next car starts afresh.
                 self._car_phases.pop(entry.device, None)
@@ -231,31 +237,50 @@ class ChargingController:
         for setpoint in result.setpoints:
             entry = by_device[setpoint.charger]
             before = self._published.get(entry.device)
+            phases = budgeted.get(entry.device, entry.wired_phases)
             changed = before is None or before.current_a != setpoint.current_a
+            # A car seen to draw on fewer phases changes what its current costs: recorded too.
+            rebudgeted = before is not None and before.phases != phases
             refresh_ms = int(config.command_ttl_s * 1000 / 2)
+            if rebudgeted and not changed:
+                assert before is not None
+                before.phases = phases
+                self.decisions.record(
+                    self._decision(now, setpoint, before.current_a, phases, surplus_w)
+                )
             if not changed and before is not None and now - before.sent_ms < refresh_ms:
                 continue
             self._send_setpoint(entry, setpoint.current_a, now)
             if changed:
-                self.decisions.record(
-                    Decision(
-                        ts_ms=now,
-                        site=config.site,
-                        charger=entry.device,
-                        current_a=setpoint.current_a,
-                        previous_a=None if before is None else before.current_a,
-                        reason=setpoint.reason,
-                        mode=config.mode,
-                        pv_surplus_w=round(surplus_w, 1),
-                    )
-                )
-                self._published[entry.device] = _Published(setpoint.current_a, now, now)
+                previous = None if before is None else before.current_a
+                self.decisions.record(self._decision(now, setpoint, previous, phases, surplus_w))
+                self._published[entry.device] = _Published(setpoint.current_a, now, now, phases)
             else:
                 assert before is not None
                 before.sent_ms = now
         self._heartbeats(now)
         self.rounds += 1
         return request
+
+    def _decision(
+        self,
+        now: int,
+        setpoint: Setpoint,
+        previous_a: float | None,
+        phases: tuple[Phase, ...],
+        surplus_w: float,
+    ) -> Decision:
+        return Decision(
+            ts_ms=now,
+            site=self.config.site,
+            charger=setpoint.charger,
+            current_a=setpoint.current_a,
+            previous_a=previous_a,
+            reason=setpoint.reason,
+            mode=self.config.mode,
+            pv_surplus_w=round(surplus_w, 1),
+            phases=phases,
+        )
 
     async def run(self, clock: Clock, *, rounds: int | None = None) -> None:
         """Run rounds every ``interval_s`` of *clock* until cancelled (or *rounds* are done)."""

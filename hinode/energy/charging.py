@@ -111,6 +111,7 @@ class JsonlDecisions:
             "reason": decision.reason,
             "mode": decision.mode,
             "pv_surplus_w": decision.pv_surplus_w,
+            "phases": list(decision.phases),
         }
         self._file.write(json.dumps(line) + "\n")
         self._file.flush()

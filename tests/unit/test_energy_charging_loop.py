@@ -218,11 +218,29 @@ def test_a_one_phase_car_gets_three_times_the_current_for_the_same_pv_surplus(
     # The same 4,140 W on one phase: 18 A, where the wiring's budget gave 6 A.
     assert setpoints(commands) == {"charger-1": 18.0}
     assert decisions.recorded[-1].reason == "charging on PV surplus (car charges on l1 only)"
+    assert [d.phases for d in decisions.recorded] == [("l1", "l2", "l3"), ("l1",)]
     vehicle = request.chargers[0].vehicle
     assert vehicle is not None
     assert (vehicle.phases, vehicle.phase) == (1, "l1")
     said = [r.getMessage() for r in caplog.records if "charges on" in r.getMessage()]
     assert said == ["car on charger charger-1 charges on l1 only"]
+
+
+def test_a_car_found_on_one_phase_is_recorded_even_when_its_current_stays() -> None:
+    """At full power the current is the charger's limit either way; what it costs changes."""
+    loop, readings, commands, decisions = charging_site(
+        "now", 63, [{**THREE_PHASE_CHARGER, "max_current_a": 16}]
+    )
+    for second in range(0, 20, 5):
+        now = NOON_MS + second * 1000
+        one_phase_car_charging(readings, "charger-1", now, 16.0)
+        readings.set("meter-1", "active_power_w", now, 4000)
+        loop.step(now)
+    assert setpoints(commands) == {"charger-1": 16.0}
+    assert [(d.current_a, d.previous_a, d.phases) for d in decisions.recorded] == [
+        (16.0, None, ("l1", "l2", "l3")),
+        (16.0, 16.0, ("l1",)),
+    ]
 
 
 def test_two_one_phase_cars_on_l1_share_l1_and_leave_l2_and_l3_to_others() -> None:
