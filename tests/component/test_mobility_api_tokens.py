@@ -26,7 +26,7 @@ from cloud.mobility import (
     new_bearer_token,
     token_file_line,
 )
-from hinode.commands.mobility import NO_RIDE_ZONES, SYSTEM, scooter_city
+from hinode.commands.mobility_city import NO_RIDE_ZONES, SYSTEM, scooter_city
 from tests.component.test_mobility_booking_api import (
     BUS_STOP,
     DEPOT,

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from cloud.mobility import FeedServer, FeedService, Hub, ScooterFleet, ScooterType
-from hinode.commands.mobility import NO_RIDE_ZONES, SYSTEM, scooter_city
+from hinode.commands.mobility_city import NO_RIDE_ZONES, SYSTEM, scooter_city
 from tests.support.mds import LEADS_INTO, TRIP_EVENT_TYPES
 
 AT = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from cloud.mobility import JST, TRANSITIONS
-from hinode.commands.mobility import ScooterCity
+from hinode.commands.mobility_city import ScooterCity
 
 MONDAY = datetime(2026, 11, 23, 0, 0, tzinfo=JST)
 

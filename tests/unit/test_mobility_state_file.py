@@ -15,7 +15,7 @@ from cloud.mobility import (
     ShuttleServiceLoop,
 )
 from hinode.cli import app
-from hinode.commands.mobility import STATE_FILE, StateFile, _restored_state
+from hinode.commands.mobility_service import STATE_FILE, StateFile, _restored_state
 from messages import CmdPayload, decode
 
 NOW = 1_795_420_800.0
