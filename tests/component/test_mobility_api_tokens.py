@@ -27,13 +27,13 @@ from cloud.mobility import (
     token_file_line,
 )
 from hinode.commands.mobility_city import NO_RIDE_ZONES, SYSTEM, scooter_city
-from tests.component.test_mobility_booking_api import (
+from tests.support.shuttle_service import (
     BUS_STOP,
     DEPOT,
     ESTATE,
     NOW,
-    FixedClock,
     RecordedCommands,
+    SteppedClock,
     iso,
 )
 
@@ -159,7 +159,7 @@ def booking_client(tokens: TokenStore | None) -> TestClient:
         shuttles=[ServiceShuttle(id="shuttle-1", gateway="gw-depot", position=DEPOT, capacity=2)],
     )
     loop = ShuttleServiceLoop(config, RecordedCommands(), now=NOW)
-    return TestClient(create_booking_app(loop, FixedClock(), tokens))
+    return TestClient(create_booking_app(loop, SteppedClock(NOW), tokens))
 
 
 RIDE = {

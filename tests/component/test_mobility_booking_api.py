@@ -11,45 +11,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cloud.mobility import (
-    JST,
     MobilityServiceConfig,
     ServiceShuttle,
     ShuttleServiceLoop,
     create_booking_app,
 )
-from messages import CmdPayload, Fix, PositionPayload, decode, encode
-from messages import topics as t
-
-NOW = 1_795_420_800.0  # 2026-11-23 15:00 JST
-DEPOT = (36.5600, 136.6500)
-ESTATE = (36.5610, 136.6500)
-BUS_STOP = (36.5630, 136.6500)
-
-
-class RecordedCommands:
-    def __init__(self) -> None:
-        self.sent: list[CmdPayload] = []
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        command = decode(topic, payload).payload
-        assert isinstance(command, CmdPayload)
-        self.sent.append(command)
-
-    def stops(self) -> list[tuple[str, str]]:
-        route = self.sent[-1].route
-        assert route is not None
-        return [(stop.request, stop.action) for stop in route.stops]
-
-
-class FixedClock:
-    def __init__(self) -> None:
-        self.at = NOW
-
-    def now(self) -> float:
-        return self.at
-
-    async def sleep(self, seconds: float) -> None:
-        self.at += seconds
+from tests.support.shuttle_service import (
+    BUS_STOP,
+    DEPOT,
+    ESTATE,
+    NOW,
+    RecordedCommands,
+    SteppedClock,
+    iso,
+    position,
+)
 
 
 class World:
@@ -62,7 +38,7 @@ class World:
             ],
         )
         self.commands = RecordedCommands()
-        self.clock = FixedClock()
+        self.clock = SteppedClock(NOW)
         self.loop = ShuttleServiceLoop(config, self.commands, now=NOW)
         self.client = TestClient(create_booking_app(self.loop, self.clock))
 
@@ -79,21 +55,7 @@ class World:
 
     def arrive(self, at: float, where: tuple[float, float]) -> None:
         self.clock.at = at
-        payload = PositionPayload(
-            gateway="gw-depot",
-            boot_id="c0ffee00c0ffee00",
-            seq=1,
-            sent_at=int(at * 1000),
-            vehicle="shuttle-1",
-            fixes=[
-                Fix(ts=int(at * 1000), lat=where[0], lon=where[1], speed_mps=0, fix_quality="gps")
-            ],
-        )
-        self.loop.receive(t.position_topic("midorigaoka", "gw-depot", "shuttle-1"), encode(payload))
-
-
-def iso(at: float) -> str:
-    return datetime.fromtimestamp(at, JST).isoformat()
+        self.loop.receive(*position(at, where))
 
 
 def epoch(text: str) -> float:

@@ -10,16 +10,9 @@ Simulated time runs 20 times faster than real time, for the gateway, the shuttle
 """
 
 import asyncio
-import contextlib
-import threading
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from cloud.mobility import (
     Insertion,
@@ -28,114 +21,30 @@ from cloud.mobility import (
     ServiceShuttle,
     ShuttleServiceLoop,
 )
-from edge import Agent
-from edge.commands import RouteTaker
-from edge.config import GnssDevice, parse_gateway_config
 from hinode.energy.charging import PahoCommands
-from messages import CmdResultPayload, ScaledClock, VehicleState, decode
-from messages.models import Route
-from simulators.vehicles import (
-    NmeaPty,
-    ShuttleController,
-    ShuttleStop,
-    city_roads,
-    encode_epoch,
-    shuttle_at,
-)
+from messages import CmdResultPayload, ScaledClock
+from simulators.vehicles import NmeaPty
 from tests.support.mosquitto import Mosquitto
+from tests.support.recorder import Recorder
+from tests.support.route_shuttle import (
+    DWELL_S,
+    MORNING,
+    RouteFollowingShuttle,
+    depot_agent,
+    road_positions,
+)
+from tests.support.tasks import running, wait_until
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC).timestamp()
 SPEED = 20.0
-DWELL_S = 20.0
-
-
-class RouteFollowingShuttle:
-    """A simulated shuttle whose own controller drives whatever route it was last handed."""
-
-    def __init__(self, clock: ScaledClock) -> None:
-        vehicle = shuttle_at(city_roads(), "shuttle-1", "slope-1", capacity=4)
-        self.controller = ShuttleController(vehicle, dwell_s=DWELL_S)
-        self.clock = clock
-        self.routes: list[Route] = []
-
-    async def take(self, route: Route) -> None:
-        self.routes.append(route)
-        self.controller.take(
-            [
-                ShuttleStop(stop.position, stop.eta / 1000, stop.request,
-                            1 if stop.action == "pickup" else -1)
-                for stop in route.stops
-            ]
-        )  # fmt: skip
-
-    def state(self) -> VehicleState:
-        return VehicleState.model_validate(self.controller.vehicle.interface_state())
-
-    async def drive(self, pty: NmeaPty) -> None:
-        """One NMEA epoch per simulated second, on the second."""
-        vehicle = self.controller.vehicle
-        tick = float(int(self.clock.now()) + 1)
-        while True:
-            await self.clock.sleep(tick - self.clock.now())
-            utc = datetime.fromtimestamp(tick, UTC)
-            pty.write(encode_epoch(vehicle.receiver_epoch(utc)))
-            tick += 1
-            self.controller.step(1.0, tick)
-
-
-class CmdResults:
-    """Every cmd-result the gateway publishes."""
-
-    def __init__(self, port: int) -> None:
-        self.results: list[CmdResultPayload] = []
-        self._lock = threading.Lock()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="cmd-results")
-        self._client.on_message = self._on_message
-        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe("hinode/+/+/+/cmd-result/+", 1)
-        self._client.connect("127.0.0.1", port)
-        self._client.loop_start()
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        payload = decode(message.topic, bytes(message.payload)).payload
-        assert isinstance(payload, CmdResultPayload)
-        with self._lock:
-            self.results.append(payload)
-
-    def of(self, command_id: str) -> list[str]:
-        with self._lock:
-            return [r.status for r in self.results if r.command_id == command_id]
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
-
-
-async def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
-    async with asyncio.timeout(timeout_s):
-        while not condition():
-            await asyncio.sleep(0.02)
-
-
-@asynccontextmanager
-async def running(*tasks: "asyncio.Task[None]") -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 async def test_a_ride_request_is_driven_by_the_shuttle_it_was_sent_to(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    roads = city_roads()
-    place = {node: (roads.nodes[node].lat, roads.nodes[node].lon) for node in roads.nodes}
-    clock = ScaledClock(speed=SPEED, start=T0)
+    place = road_positions()
+    clock = ScaledClock(speed=SPEED, start=MORNING)
     shuttle = RouteFollowingShuttle(clock)
     config = MobilityServiceConfig(
         site="midorigaoka",
@@ -146,31 +55,13 @@ async def test_a_ride_request_is_driven_by_the_shuttle_it_was_sent_to(
                                  capacity=4)],
     )  # fmt: skip
     commands = PahoCommands(mosquitto.url, client_id="mobility-service-cmd")
-    results = CmdResults(mosquitto.port)
+    results = Recorder(mosquitto.port, client_id="cmd-results")
     mobility = ShuttleServiceLoop(config, commands, now=clock.now())
-
-    def routes(device: GnssDevice) -> RouteTaker | None:
-        return shuttle.take if device.vehicle == "shuttle" else None
 
     try:
         with NmeaPty() as pty:
-            gateway = parse_gateway_config(f"""
-site: midorigaoka
-gateway: gw-depot
-broker:
-  url: {mosquitto.url}
-outbox:
-  path: {tmp_path / "outbox.sqlite"}
-devices:
-  - {{kind: gnss, id: shuttle-1, profile: nmea, serial: {pty.port_name}, vehicle: shuttle,
-      publish_interval_s: 1}}
-""")
-            agent = Agent(
-                gateway,
-                clock=clock,
-                vehicle_state=lambda _: shuttle.state,
-                vehicle_routes=routes,
-                outbox_synchronous="NORMAL",
+            agent = depot_agent(
+                shuttle, clock, mosquitto.url, tmp_path / "outbox.sqlite", pty.port_name
             )
             edge = asyncio.create_task(agent.run())
             cloud = asyncio.create_task(mobility.serve(mosquitto.url, clock))
@@ -187,7 +78,7 @@ devices:
                     assert isinstance(outcome, Insertion)
                     assert outcome.shuttle == "shuttle-1"
                     await wait_until(lambda: bool(mobility.report().completed), 30)
-                await wait_until(lambda: len(results.of(route_id(results))) >= 2, 5)
+                await wait_until(lambda: len(results.statuses(route_id(results))) >= 2, 5)
             agent.stop()
     finally:
         commands.close()
@@ -198,7 +89,7 @@ devices:
     assert [[(s.request, s.action) for s in r.stops] for r in shuttle.routes] == [
         [("mrs-sato", "pickup"), ("mrs-sato", "dropoff")]
     ]
-    assert results.of(route_id(results)) == ["accepted", "applied"]
+    assert results.statuses(route_id(results)) == ["accepted", "applied"]
     # The service saw the ride through from the positions alone.
     (record,) = mobility.report().completed
     assert record.pickup_at is not None
@@ -214,7 +105,10 @@ devices:
     assert mobility.service.routes["shuttle-1"].stops == ()
 
 
-def route_id(results: CmdResults) -> str:
-    with results._lock:
-        ids = [r.command_id for r in results.results if r.command_id.startswith("route-")]
+def route_id(results: Recorder) -> str:
+    ids = [
+        result.command_id
+        for _, result in results.decoded("cmd-result", CmdResultPayload)
+        if result.command_id.startswith("route-")
+    ]
     return ids[0] if ids else ""

@@ -11,7 +11,6 @@ Simulated time runs 40 times faster than real time, for the gateway, the shuttle
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,21 +21,20 @@ from cloud.mobility import (
     ServiceShuttle,
     ShuttleServiceLoop,
 )
-from edge import Agent
-from edge.commands import RouteTaker
-from edge.config import GnssDevice, parse_gateway_config
 from hinode.energy.charging import PahoCommands
 from messages import ScaledClock
-from simulators.vehicles import NmeaPty, city_roads
-from tests.integration.test_mobility_route_loop import (
-    DWELL_S,
-    T0,
-    CmdResults,
-    RouteFollowingShuttle,
-    running,
-    wait_until,
-)
+from simulators.vehicles import NmeaPty
 from tests.support.mosquitto import Mosquitto
+from tests.support.recorder import Recorder
+from tests.support.route_shuttle import (
+    DWELL_S,
+    MORNING,
+    RouteFollowingShuttle,
+    depot_agent,
+    road_positions,
+)
+from tests.support.shuttle_service import RecordedLog
+from tests.support.tasks import running, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -45,23 +43,11 @@ RESEND_AFTER_S = 15.0
 SPEED = 40.0
 
 
-class Log:
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
-
-    def record(self, entry: dict[str, Any]) -> None:
-        self.entries.append(entry)
-
-    def of(self, event: str) -> list[dict[str, Any]]:
-        return [entry for entry in self.entries if entry["event"] == event]
-
-
 async def test_a_route_lost_while_the_gateway_was_down_is_resent_and_driven(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    roads = city_roads()
-    place = {node: (roads.nodes[node].lat, roads.nodes[node].lon) for node in roads.nodes}
-    clock = ScaledClock(speed=SPEED, start=T0)
+    place = road_positions()
+    clock = ScaledClock(speed=SPEED, start=MORNING)
     shuttle = RouteFollowingShuttle(clock)
     config = MobilityServiceConfig(
         site="midorigaoka",
@@ -72,12 +58,9 @@ async def test_a_route_lost_while_the_gateway_was_down_is_resent_and_driven(
                                  capacity=4)],
     )  # fmt: skip
     commands = PahoCommands(mosquitto.url, client_id="mobility-service-cmd")
-    results = CmdResults(mosquitto.port)
-    log = Log()
+    results = Recorder(mosquitto.port, client_id="cmd-results")
+    log = RecordedLog()
     mobility = ShuttleServiceLoop(config, commands, now=clock.now(), service_log=log)
-
-    def routes(device: GnssDevice) -> RouteTaker | None:
-        return shuttle.take if device.vehicle == "shuttle" else None
 
     try:
         cloud = asyncio.create_task(mobility.serve(mosquitto.url, clock))
@@ -91,23 +74,8 @@ async def test_a_route_lost_while_the_gateway_was_down_is_resent_and_driven(
             # Nobody listens for the gateway: the first send and its first resend are lost.
             await wait_until(lambda: mobility.commands_resent >= 1, 5)
             with NmeaPty() as pty:
-                gateway = parse_gateway_config(f"""
-site: midorigaoka
-gateway: gw-depot
-broker:
-  url: {mosquitto.url}
-outbox:
-  path: {tmp_path / "outbox.sqlite"}
-devices:
-  - {{kind: gnss, id: shuttle-1, profile: nmea, serial: {pty.port_name}, vehicle: shuttle,
-      publish_interval_s: 1}}
-""")
-                agent = Agent(
-                    gateway,
-                    clock=clock,
-                    vehicle_state=lambda _: shuttle.state,
-                    vehicle_routes=routes,
-                    outbox_synchronous="NORMAL",
+                agent = depot_agent(
+                    shuttle, clock, mosquitto.url, tmp_path / "outbox.sqlite", pty.port_name
                 )
                 edge = asyncio.create_task(agent.run())
                 async with running(edge):
@@ -124,11 +92,11 @@ devices:
         results.close()
 
     # The first command never reached the gateway; a resend did, and the vehicle took it.
-    assert results.of(first["command"]) == []
+    assert results.statuses(first["command"]) == []
     taken = [
         entry["command"]
         for entry in log.of("route_resent")
-        if results.of(entry["command"]) == ["accepted", "applied"]
+        if results.statuses(entry["command"]) == ["accepted", "applied"]
     ]
     assert taken  # (two, if the next resend fell due before the answer came back)
     assert taken[-1] == resent_last(log)
@@ -153,6 +121,6 @@ devices:
     assert record.dropoff_at <= ride.latest_dropoff
 
 
-def resent_last(log: Log) -> str:
+def resent_last(log: RecordedLog) -> str:
     command: str = log.of("route_resent")[-1]["command"]
     return command

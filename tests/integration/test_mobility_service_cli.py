@@ -8,7 +8,6 @@ import secrets
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -16,44 +15,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.mosquitto import Mosquitto
 from tests.support.ports import free_port
+from tests.support.recorder import Recorder
+from tests.support.shuttle_service import BUS_STOP, DEPOT, ESTATE
 
 pytestmark = pytest.mark.integration
 
 HINODE = str(Path(sys.executable).parent / "hinode")
-DEPOT = (36.5600, 136.6500)
-ESTATE = (36.5610, 136.6500)
-BUS_STOP = (36.5630, 136.6500)
-
-
-class RouteCommands:
-    """Every route command on the broker."""
-
-    def __init__(self, port: int) -> None:
-        self.topics: list[str] = []
-        self._lock = threading.Lock()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="route-commands")
-        self._client.on_message = self._on_message
-        self._client.on_connect = lambda c, u, f, rc, p: c.subscribe("hinode/v1/+/+/cmd/+", 1)
-        self._client.connect("127.0.0.1", port)
-        self._client.loop_start()
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            self.topics.append(message.topic)
-
-    def seen(self) -> list[str]:
-        with self._lock:
-            return list(self.topics)
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
 
 
 def call(
@@ -91,28 +62,17 @@ def healthy(url: str) -> bool:
 def test_a_ride_booked_over_http_goes_out_as_a_route_and_sigterm_writes_the_report(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    config = tmp_path / "shuttles.yaml"
-    config.write_text(
-        "site: midorigaoka\n"
-        "shuttles:\n"
-        f"  - {{id: shuttle-1, gateway: gw-depot, position: {list(DEPOT)}, capacity: 4}}\n"
-    )
+    config = shuttles_yaml(tmp_path)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    commands = RouteCommands(mosquitto.port)
+    commands = Recorder(mosquitto.port, client_id="route-commands")
     data_dir = tmp_path / "data"
     # The call centre's token: only its digest is on the server.
     token = secrets.token_urlsafe(32)
     tokens = tmp_path / "booking-tokens"
     tokens.write_text(f"call-centre:sha256:{hashlib.sha256(token.encode()).hexdigest()}\n")
-    process = subprocess.Popen(
-        [HINODE, "mobility", "run", str(config), "--broker", mosquitto.url,
-         "--data-dir", str(data_dir), "--http-port", str(port), "--token-file", str(tokens)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    process = start(config, data_dir, mosquitto.url, port, "--token-file", str(tokens))
     try:
-        wait_for(lambda: healthy(url) or process.poll() is not None, 20, "booking API")
-        assert process.poll() is None, process.communicate()
         now = datetime.now(UTC).timestamp()
         ride_body = {
             "id": "mrs-sato",
@@ -128,8 +88,8 @@ def test_a_ride_booked_over_http_goes_out_as_a_route_and_sigterm_writes_the_repo
         assert booked["shuttle"] == "shuttle-1"
         status, ride = call("GET", f"{url}/rides/mrs-sato", token=token)
         assert (status, ride["state"]) == (200, "scheduled")
-        wait_for(lambda: bool(commands.seen()), 10, "route command on the broker")
-        assert commands.seen() == ["hinode/v1/midorigaoka/gw-depot/cmd/shuttle-1"]
+        wait_for(lambda: bool(commands.topics("cmd")), 10, "route command on the broker")
+        assert commands.topics("cmd") == ["hinode/v1/midorigaoka/gw-depot/cmd/shuttle-1"]
         process.send_signal(signal.SIGTERM)
         out, err = process.communicate(timeout=10)
     finally:
@@ -149,6 +109,17 @@ def test_a_ride_booked_over_http_goes_out_as_a_route_and_sigterm_writes_the_repo
     assert events[:2] == ["assigned", "route_sent"]
 
 
+def shuttles_yaml(directory: Path) -> Path:
+    """The site's config: one shuttle at the depot."""
+    config = directory / "shuttles.yaml"
+    config.write_text(
+        "site: midorigaoka\n"
+        "shuttles:\n"
+        f"  - {{id: shuttle-1, gateway: gw-depot, position: {list(DEPOT)}, capacity: 4}}\n"
+    )
+    return config
+
+
 def start(
     config: Path, data_dir: Path, broker: str, port: int, *more: str
 ) -> subprocess.Popen[str]:
@@ -158,7 +129,12 @@ def start(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    wait_for(lambda: healthy(url) or process.poll() is not None, 20, "booking API")
+    try:
+        wait_for(lambda: healthy(url) or process.poll() is not None, 20, "booking API")
+    except AssertionError:
+        process.kill()
+        process.communicate()
+        raise
     assert process.poll() is None, process.communicate()
     return process
 
@@ -173,14 +149,9 @@ def stop(process: subprocess.Popen[str]) -> tuple[str, str]:
 def test_a_restarted_service_keeps_the_rides_it_promised(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    config = tmp_path / "shuttles.yaml"
-    config.write_text(
-        "site: midorigaoka\n"
-        "shuttles:\n"
-        f"  - {{id: shuttle-1, gateway: gw-depot, position: {list(DEPOT)}, capacity: 4}}\n"
-    )
+    config = shuttles_yaml(tmp_path)
     data_dir = tmp_path / "data"
-    commands = RouteCommands(mosquitto.port)
+    commands = Recorder(mosquitto.port, client_id="route-commands")
     processes: list[subprocess.Popen[str]] = []
     try:
         port = free_port()
@@ -189,7 +160,7 @@ def test_a_restarted_service_keeps_the_rides_it_promised(
         now = datetime.now(UTC).timestamp()
         status, booked = call("POST", f"{url}/rides", {**ride_booking(now), "id": "mrs-sato"})
         assert status == 201, booked
-        wait_for(lambda: len(commands.seen()) == 1, 10, "route command on the broker")
+        wait_for(lambda: len(commands.topics("cmd")) == 1, 10, "route command on the broker")
         stop(processes[0])
         assert (data_dir / "mobility-state.json").exists()
 
@@ -204,7 +175,7 @@ def test_a_restarted_service_keeps_the_rides_it_promised(
             booked["dropoff_eta"],
         )
         # The shuttle gets its route again, in case it lost it while the service was down.
-        wait_for(lambda: len(commands.seen()) == 2, 10, "route sent again")
+        wait_for(lambda: len(commands.topics("cmd")) == 2, 10, "route sent again")
         # Booked already: the restarted service knows the id.
         status, again = call("POST", f"{url}/rides", {**ride_booking(now), "id": "mrs-sato"})
         assert (status, again["reason"]) == (409, "a ride with this id was booked already")

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from messages import Payload, decode
+from messages import CmdResultPayload, Payload, decode
 
 P = TypeVar("P", bound=Payload)
 
@@ -42,6 +42,18 @@ class Recorder:
             assert isinstance(message.payload, model)
             found.append((topic, message.payload))
         return found
+
+    def topics(self, kind: str) -> list[str]:
+        """The topics of every message of topic *kind* (e.g. ``cmd``), in order."""
+        return [topic for topic, _ in self.raw() if topic.split("/")[4] == kind]
+
+    def statuses(self, command_id: str) -> list[str]:
+        """What the gateways answered to command *command_id*, in order."""
+        return [
+            result.status
+            for _, result in self.decoded("cmd-result", CmdResultPayload)
+            if result.command_id == command_id
+        ]
 
     def events(self) -> list[dict[str, Any]]:
         raw = [payload for topic, payload in self.raw() if topic.endswith("/events")]

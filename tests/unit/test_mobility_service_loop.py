@@ -2,7 +2,6 @@
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -22,54 +21,29 @@ from cloud.mobility import (
 )
 from cloud.mobility import _service_loop as service_loop
 from hinode.cli import app
-from messages import CmdPayload, CmdResultPayload, Fix, PositionPayload, decode, encode
+from messages import CmdResultPayload, encode
 from messages import topics as t
-
-NOW = 1_795_420_800.0
-DEPOT = (36.5600, 136.6500)
-ESTATE = (36.5610, 136.6500)  # about 111 m north
-BUS_STOP = (36.5630, 136.6500)
-
-
-class Commands:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, CmdPayload]] = []
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        command = decode(topic, payload).payload
-        assert isinstance(command, CmdPayload)
-        self.sent.append((topic, command))
+from tests.support.shuttle_service import (
+    BUS_STOP,
+    DEPOT,
+    ESTATE,
+    NOW,
+    RecordedCommands,
+    RecordedLog,
+    SteppedClock,
+    cmd_result,
+    position,
+)
 
 
-class Log:
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
-
-    def record(self, entry: dict[str, Any]) -> None:
-        self.entries.append(entry)
-
-
-class SteppedClock:
-    """Simulated time that moves only when slept or set."""
-
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def now(self) -> float:
-        return self.at
-
-    async def sleep(self, seconds: float) -> None:
-        self.at += seconds
-
-
-def service() -> tuple[ShuttleServiceLoop, Commands, Log]:
+def service() -> tuple[ShuttleServiceLoop, RecordedCommands, RecordedLog]:
     config = MobilityServiceConfig(
         site="midorigaoka",
         dwell_s=20,
         command_ttl_s=60,
         shuttles=[ServiceShuttle(id="shuttle-1", gateway="gw-depot", position=DEPOT, capacity=4)],
     )
-    commands, log = Commands(), Log()
+    commands, log = RecordedCommands(), RecordedLog()
     return ShuttleServiceLoop(config, commands, now=NOW, service_log=log), commands, log
 
 
@@ -77,23 +51,11 @@ def ride(request: str, earliest: float = NOW + 60) -> RideRequest:
     return RideRequest(request, ESTATE, BUS_STOP, 1, earliest, NOW + 3600)
 
 
-def position(at: float, where: tuple[float, float]) -> tuple[str, bytes]:
-    payload = PositionPayload(
-        gateway="gw-depot",
-        boot_id="c0ffee00c0ffee00",
-        seq=1,
-        sent_at=int(at * 1000),
-        vehicle="shuttle-1",
-        fixes=[Fix(ts=int(at * 1000), lat=where[0], lon=where[1], speed_mps=0, fix_quality="gps")],
-    )
-    return t.position_topic("midorigaoka", "gw-depot", "shuttle-1"), encode(payload)
-
-
 def test_an_assigned_ride_sends_the_shuttle_its_route_with_an_expiry() -> None:
     loop, commands, log = service()
     outcome = loop.request(ride("mrs-sato"), NOW)
     assert isinstance(outcome, Insertion)
-    ((topic, command),) = commands.sent
+    ((topic, command),) = commands.published
     assert topic == "hinode/v1/midorigaoka/gw-depot/cmd/shuttle-1"
     assert (command.kind, command.gateway, command.expires_at) == (
         "route",
@@ -120,7 +82,7 @@ def test_stops_served_are_not_news_but_a_new_ride_is() -> None:
     ].items()
     loop.request(ride("mr-ito", earliest=NOW + 130), NOW + 125)
     assert len(commands.sent) == 2
-    route = commands.sent[-1][1].route
+    route = commands.sent[-1].route
     assert route is not None
     assert {(s.request, s.action) for s in route.stops} == {
         ("mrs-sato", "dropoff"),
@@ -175,23 +137,6 @@ def test_run_with_a_bad_config_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not (tmp_path / "d").exists()
 
 
-def result(
-    command: str, status: str, reason: str | None = None, at: float = NOW
-) -> tuple[str, bytes]:
-    payload = CmdResultPayload(
-        gateway="gw-depot",
-        boot_id="c0ffee00c0ffee00",
-        seq=2,
-        sent_at=int(at * 1000),
-        command_id=command,
-        device="shuttle-1",
-        status=status,  # type: ignore[arg-type]
-        reason=reason,
-        ts=int(at * 1000),
-    )
-    return t.cmd_result_topic("midorigaoka", "gw-depot", "shuttle-1"), encode(payload)
-
-
 def test_a_route_never_answered_is_resent_with_fresh_timing_and_a_new_id() -> None:
     loop, commands, log = service()
     loop.request(ride("mrs-sato"), NOW)
@@ -199,7 +144,7 @@ def test_a_route_never_answered_is_resent_with_fresh_timing_and_a_new_id() -> No
     assert len(commands.sent) == 1
     loop.step(NOW + 15)
     assert len(commands.sent) == 2
-    first, again = commands.sent[0][1], commands.sent[1][1]
+    first, again = commands.sent[0], commands.sent[1]
     assert again.id != first.id
     assert again.seq > first.seq
     assert again.sent_at == int((NOW + 15) * 1000)
@@ -208,7 +153,7 @@ def test_a_route_never_answered_is_resent_with_fresh_timing_and_a_new_id() -> No
     assert first.route is not None
     assert [s.request for s in again.route.stops] == [s.request for s in first.route.stops]
     assert (loop.commands_sent, loop.commands_resent) == (2, 1)
-    resent = [e for e in log.entries if e["event"] == "route_resent"]
+    resent = log.of("route_resent")
     assert resent == [
         {
             "event": "route_resent",
@@ -219,7 +164,7 @@ def test_a_route_never_answered_is_resent_with_fresh_timing_and_a_new_id() -> No
         }
     ]
     # Once accepted it rests.
-    loop.command_result(*result(again.id, "accepted"), now=NOW + 16)
+    loop.command_result(*cmd_result(again.id, "accepted", NOW), now=NOW + 16)
     loop.step(NOW + 600)
     assert loop.commands_resent == 1
 
@@ -227,8 +172,10 @@ def test_a_route_never_answered_is_resent_with_fresh_timing_and_a_new_id() -> No
 def test_a_route_rejected_as_expired_is_resent_at_once() -> None:
     loop, commands, _ = service()
     loop.request(ride("mrs-sato"), NOW)
-    command = commands.sent[0][1].id
-    verdict = loop.command_result(*result(command, "rejected", "expired 3000 ms ago"), now=NOW + 2)
+    command = commands.sent[0].id
+    verdict = loop.command_result(
+        *cmd_result(command, "rejected", NOW, reason="expired 3000 ms ago"), now=NOW + 2
+    )
     assert verdict is not None
     assert verdict.verdict == "expired"
     assert loop.resend_due(NOW + 2) == ["shuttle-1"]
@@ -238,13 +185,17 @@ def test_a_route_rejected_as_expired_is_resent_at_once() -> None:
 def test_a_refused_route_is_logged_once_and_retried_after_resend_after_s() -> None:
     loop, commands, log = service()
     loop.request(ride("mrs-sato"), NOW)
-    loop.command_result(*result(commands.sent[-1][1].id, "failed", "door stuck"), now=NOW + 1)
+    loop.command_result(
+        *cmd_result(commands.sent[-1].id, "failed", NOW, reason="door stuck"), now=NOW + 1
+    )
     loop.step(NOW + 15)
     assert len(commands.sent) == 1
     loop.step(NOW + 16)
     assert len(commands.sent) == 2
-    loop.command_result(*result(commands.sent[-1][1].id, "failed", "door stuck"), now=NOW + 17)
-    refused = [e for e in log.entries if e["event"] == "route_refused"]
+    loop.command_result(
+        *cmd_result(commands.sent[-1].id, "failed", NOW, reason="door stuck"), now=NOW + 17
+    )
+    refused = log.of("route_refused")
     assert len(refused) == 1
     assert refused[0]["reason"] == "door stuck"
     assert log.entries[-1]["event"] != "route_refused"
@@ -254,12 +205,12 @@ def test_a_result_for_an_older_route_is_ignored() -> None:
     loop, commands, _ = service()
     loop.request(ride("mrs-sato"), NOW)
     loop.request(ride("mr-ito", earliest=NOW + 90), NOW + 1)
-    older, latest = commands.sent[0][1].id, commands.sent[1][1].id
-    verdict = loop.command_result(*result(older, "applied"), now=NOW + 2)
+    older, latest = commands.sent[0].id, commands.sent[1].id
+    verdict = loop.command_result(*cmd_result(older, "applied", NOW), now=NOW + 2)
     assert verdict is not None
     assert verdict.verdict == "stale"
     assert loop.resend_due(NOW + 16) == ["shuttle-1"]
-    assert commands.sent[-1][1].id not in (older, latest)
+    assert commands.sent[-1].id not in (older, latest)
 
 
 def test_results_of_other_gateways_and_broken_ones_are_ignored() -> None:
@@ -271,7 +222,7 @@ def test_results_of_other_gateways_and_broken_ones_are_ignored() -> None:
         boot_id="c0ffee00c0ffee00",
         seq=2,
         sent_at=int(NOW * 1000),
-        command_id=commands.sent[0][1].id,
+        command_id=commands.sent[0].id,
         device="shuttle-1",
         status="applied",
         ts=int(NOW * 1000),
@@ -285,7 +236,7 @@ def test_cancelling_the_only_ride_sends_an_empty_route() -> None:
     loop, commands, log = service()
     loop.request(ride("mrs-sato"), NOW)
     assert loop.cancel("mrs-sato", NOW + 10) == "shuttle-1"
-    route = commands.sent[-1][1].route
+    route = commands.sent[-1].route
     assert route is not None
     assert route.stops == []
     assert {"event": "cancelled", "request": "mrs-sato"}.items() <= log.entries[-2].items()

@@ -24,31 +24,18 @@ from cloud.mobility import (
     encode_state,
     fit_to_config,
 )
-from messages import CmdPayload, CmdResultPayload, Fix, PositionPayload, decode, encode
-from messages import topics as t
+from tests.support.shuttle_service import (
+    DEPOT,
+    NOW,
+    RecordedCommands,
+    RecordedLog,
+    SteppedClock,
+    cmd_result,
+    position,
+)
 
-NOW = 1_795_420_800.0
-DEPOT = (36.5600, 136.6500)
 PLACES = [(36.5600 + 0.0007 * i, 136.6500 + 0.0005 * (i % 3)) for i in range(8)]
 SHUTTLES = ("shuttle-1", "shuttle-2")
-
-
-class Commands:
-    def __init__(self) -> None:
-        self.sent: list[CmdPayload] = []
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        command = decode(topic, payload).payload
-        assert isinstance(command, CmdPayload)
-        self.sent.append(command)
-
-
-class Log:
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
-
-    def record(self, entry: dict[str, Any]) -> None:
-        self.entries.append(entry)
 
 
 class Store:
@@ -57,17 +44,6 @@ class Store:
 
     def save(self, state: LoopState) -> None:
         self.saved.append(state)
-
-
-class Clock:
-    def __init__(self, at: float) -> None:
-        self.at = at
-
-    def now(self) -> float:
-        return self.at
-
-    async def sleep(self, seconds: float) -> None:
-        self.at += seconds
 
 
 def config(*shuttles: str, rides: list[dict[str, Any]] | None = None) -> MobilityServiceConfig:
@@ -89,33 +65,6 @@ def ride(
     return RideRequest(
         request, PLACES[pickup], PLACES[dropoff], 1, earliest, earliest + window_s, **more
     )
-
-
-def position(vehicle: str, at: float, where: tuple[float, float]) -> tuple[str, bytes]:
-    payload = PositionPayload(
-        gateway="gw-depot",
-        boot_id="c0ffee00c0ffee00",
-        seq=1,
-        sent_at=int(at * 1000),
-        vehicle=vehicle,
-        fixes=[Fix(ts=int(at * 1000), lat=where[0], lon=where[1], speed_mps=0, fix_quality="gps")],
-    )
-    return t.position_topic("midorigaoka", "gw-depot", vehicle), encode(payload)
-
-
-def answer(vehicle: str, command: str, status: str, at: float) -> tuple[str, bytes]:
-    payload = CmdResultPayload(
-        gateway="gw-depot",
-        boot_id="c0ffee00c0ffee00",
-        seq=2,
-        sent_at=int(at * 1000),
-        command_id=command,
-        device=vehicle,
-        status=status,  # type: ignore[arg-type]
-        reason="vehicle busy" if status == "failed" else None,
-        ts=int(at * 1000),
-    )
-    return t.cmd_result_topic("midorigaoka", "gw-depot", vehicle), encode(payload)
 
 
 @dataclass(frozen=True)
@@ -175,7 +124,7 @@ operations = st.one_of(
 
 def play(steps: list[Operation]) -> ShuttleServiceLoop:
     """A loop after *steps*: rides booked (some refused), driven, cancelled, answered."""
-    loop = ShuttleServiceLoop(config(), Commands(), now=NOW)
+    loop = ShuttleServiceLoop(config(), RecordedCommands(), now=NOW)
     at = NOW
     for number, step in enumerate(steps):
         at += 37.0
@@ -199,9 +148,9 @@ def play(steps: list[Operation]) -> ShuttleServiceLoop:
             route = loop.service.routes[sid]
             if step.to_next_stop and route.stops:
                 at = max(at, route.stops[0].earliest + 1)  # fixes are whole ms
-                loop.receive(*position(sid, at, route.stops[0].position))
+                loop.receive(*position(at, route.stops[0].position, vehicle=sid))
             else:
-                loop.receive(*position(sid, at, PLACES[3]))
+                loop.receive(*position(at, PLACES[3], vehicle=sid))
         elif isinstance(step, Cancel):
             booked = sorted(loop.service.rides)
             if booked:
@@ -213,7 +162,9 @@ def play(steps: list[Operation]) -> ShuttleServiceLoop:
             sid = SHUTTLES[step.shuttle]
             latest = loop.delivery.latest(sid)
             if latest is not None:
-                loop.command_result(*answer(sid, latest.command_id, step.status, at))
+                reason = "vehicle busy" if step.status == "failed" else None
+                answer = cmd_result(latest.command_id, step.status, at, reason=reason, vehicle=sid)
+                loop.command_result(*answer)
     return loop
 
 
@@ -258,7 +209,7 @@ def test_a_loop_built_from_the_state_answers_as_the_old_one_did() -> None:
         ]
     )
     state = decode_state(encode_state(old.state()))
-    new = ShuttleServiceLoop(config(), Commands(), now=NOW + 9999, restored=state)
+    new = ShuttleServiceLoop(config(), RecordedCommands(), now=NOW + 9999, restored=state)
     for request in old.service.rides:
         assert new.service.status(request, NOW + 200) == old.service.status(request, NOW + 200)
     assert new.report() == old.report()
@@ -321,9 +272,9 @@ def test_a_spoilt_document_is_one_clear_error(text: str, message: str) -> None:
 
 
 def promised_on_shuttle_2() -> LoopState:
-    loop = ShuttleServiceLoop(config(), Commands(), now=NOW)
+    loop = ShuttleServiceLoop(config(), RecordedCommands(), now=NOW)
     # shuttle-1 far away, so that the ride goes to shuttle-2.
-    loop.receive(*position("shuttle-1", NOW + 1, (36.60, 136.70)))
+    loop.receive(*position(NOW + 1, (36.60, 136.70)))
     outcome = loop.request(ride("mrs-sato", 1, 5, NOW + 300), NOW + 2)
     assert isinstance(outcome, Insertion)
     assert outcome.shuttle == "shuttle-2"
@@ -347,7 +298,7 @@ def test_an_idle_shuttle_may_leave_and_a_new_one_joins_empty() -> None:
     assert routes["shuttle-2"] == state.service.result.routes["shuttle-2"]
     assert (routes["shuttle-3"].stops, routes["shuttle-3"].shuttle.position) == ((), DEPOT)
     loop = ShuttleServiceLoop(
-        config("shuttle-2", "shuttle-3"), Commands(), now=NOW, restored=fitted
+        config("shuttle-2", "shuttle-3"), RecordedCommands(), now=NOW, restored=fitted
     )
     assert loop.service.state_of("mrs-sato") == "scheduled"
 
@@ -369,7 +320,7 @@ def test_another_site_or_too_few_seats_for_the_riders_is_refused() -> None:
     fitted, changes = fit_to_config(state, seats(1))
     assert "shuttle 'shuttle-2' now seats 1 (was 3)" in changes
     assert fitted.service.result.routes["shuttle-2"].shuttle.capacity == 1
-    loop = ShuttleServiceLoop(config(), Commands(), now=NOW, restored=state)
+    loop = ShuttleServiceLoop(config(), RecordedCommands(), now=NOW, restored=state)
     couple = replace(ride("the-tanakas", 1, 5, NOW + 300), passengers=2)
     assert isinstance(loop.request(couple, NOW + 3), Insertion)
     with pytest.raises(StateConflictError, match=r"'shuttle-2' has 1 seats.*carries 3 riders"):
@@ -392,7 +343,7 @@ def test_a_state_that_cannot_be_saved_is_logged_once(caplog: pytest.LogCaptureFi
         def save(self, state: LoopState) -> None:
             raise OSError(28, "No space left on device")
 
-    loop = ShuttleServiceLoop(config(), Commands(), now=NOW, state_store=FullDisk())
+    loop = ShuttleServiceLoop(config(), RecordedCommands(), now=NOW, state_store=FullDisk())
     assert not loop.save_state()
     assert not loop.save_state()
     assert [r.getMessage() for r in caplog.records] == ["cannot save the service state"]
@@ -401,7 +352,7 @@ def test_a_state_that_cannot_be_saved_is_logged_once(caplog: pytest.LogCaptureFi
 def test_a_loop_built_unfitted_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="fit_to_config"):
         ShuttleServiceLoop(
-            config("shuttle-1"), Commands(), now=NOW, restored=promised_on_shuttle_2()
+            config("shuttle-1"), RecordedCommands(), now=NOW, restored=promised_on_shuttle_2()
         )
 
 
@@ -415,22 +366,22 @@ async def test_a_restarted_loop_resends_each_route_once_and_books_nothing_twice(
             "latest_dropoff": "2026-11-23T18:00:00+09:00",
         }
     ]
-    first_commands, store = Commands(), Store()
+    first_commands, store = RecordedCommands(), Store()
     first = ShuttleServiceLoop(config(rides=rides), first_commands, now=NOW, state_store=store)
-    await first.run(Clock(NOW), rounds=2)
+    await first.run(SteppedClock(NOW), rounds=2)
     assert store.saved, "saved on the way out"
     saved = decode_state(encode_state(store.saved[-1]))
     assert saved.service.rides.keys() == {"mrs-sato"}
     (shuttle,) = [sid for sid, route in saved.service.result.routes.items() if route.stops]
     first_seq = first_commands.sent[-1].seq
 
-    commands, log = Commands(), Log()
+    commands, log = RecordedCommands(), RecordedLog()
     fitted, _ = fit_to_config(saved, config(rides=rides))
     second = ShuttleServiceLoop(
         config(rides=rides), commands, now=NOW + 5, service_log=log, restored=fitted
     )
     # The clock went back: the seq still goes on above the saved one.
-    await second.run(Clock(NOW - 60), rounds=1)
+    await second.run(SteppedClock(NOW - 60), rounds=1)
     (resent,) = commands.sent
     assert resent.seq > first_seq
     assert resent.route is not None
@@ -447,13 +398,13 @@ async def test_a_restarted_loop_resends_each_route_once_and_books_nothing_twice(
 
 
 async def test_changes_are_saved_at_most_once_a_second_and_always_on_the_way_out() -> None:
-    class Sleeping(Clock):
+    class Sleeping(SteppedClock):
         async def sleep(self, seconds: float) -> None:
             await asyncio.sleep(seconds)
 
     store = Store()
     fast = config().model_copy(update={"interval_s": 0.05})
-    loop = ShuttleServiceLoop(fast, Commands(), now=NOW, state_store=store)
+    loop = ShuttleServiceLoop(fast, RecordedCommands(), now=NOW, state_store=store)
     running = asyncio.create_task(loop.run(Sleeping(NOW), rounds=8))
     await asyncio.sleep(0.01)
     assert store.saved == []  # nothing changed yet

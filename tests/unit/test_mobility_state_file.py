@@ -16,17 +16,7 @@ from cloud.mobility import (
 )
 from hinode.cli import app
 from hinode.commands.mobility_service import STATE_FILE, StateFile, _restored_state
-from messages import CmdPayload, decode
-
-NOW = 1_795_420_800.0
-DEPOT = (36.5600, 136.6500)
-ESTATE = (36.5610, 136.6500)
-BUS_STOP = (36.5630, 136.6500)
-
-
-class Commands:
-    def publish(self, topic: str, payload: bytes) -> None:
-        assert isinstance(decode(topic, payload).payload, CmdPayload)
+from tests.support.shuttle_service import BUS_STOP, DEPOT, ESTATE, NOW, RecordedCommands
 
 
 def config_text(*shuttles: str) -> str:
@@ -49,7 +39,7 @@ def booked_state(*shuttles: str) -> LoopState:
             ],
         }
     )
-    loop = ShuttleServiceLoop(config, Commands(), now=NOW)
+    loop = ShuttleServiceLoop(config, RecordedCommands(), now=NOW)
     ride = RideRequest("mrs-sato", ESTATE, BUS_STOP, 1, NOW + 120, NOW + 3600)
     assert isinstance(loop.request(ride, NOW), Insertion)
     return loop.state()
