@@ -6,9 +6,10 @@ are epoch seconds as JSON numbers (exact: a float survives the round trip bit fo
 route keeps its timing as it was computed, so ETAs and promises come back unchanged.
 """
 
+import dataclasses
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -19,6 +20,9 @@ from cloud.mobility._progress import RideRecord
 from cloud.mobility._route_delivery import Outcome, RouteCommand
 from cloud.mobility._routes import Action, RideRequest, Schedule, Shuttle, Stop
 from cloud.mobility._service import ServiceState
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 STATE_FORMAT = "hinode.mobility-state"
 STATE_VERSION = 1
@@ -81,10 +85,10 @@ class _Stop(_Doc):
 
 
 class _Timing(_Doc):
-    arrival: list[float]
-    service: list[float]
-    load_after: list[int]
-    slack: list[float]
+    arrival: tuple[float, ...]
+    service: tuple[float, ...]
+    load_after: tuple[int, ...]
+    slack: tuple[float, ...]
     feasible: bool
 
 
@@ -106,7 +110,7 @@ class _Shuttle(_Doc):
     load: Annotated[int, Field(ge=0)]
     stops: list[_Stop]
     timing: _Timing
-    sent: list[tuple[Name, Action]]
+    sent: tuple[tuple[Name, Action], ...]
     command: _Command | None = None
 
 
@@ -190,15 +194,9 @@ def state_document(state: LoopState) -> dict[str, Any]:
                 position=route.shuttle.position,
                 capacity=route.shuttle.capacity,
                 load=route.shuttle.load,
-                stops=[_stop_doc(stop) for stop in route.stops],
-                timing=_Timing(
-                    arrival=list(route.timing.arrival),
-                    service=list(route.timing.service),
-                    load_after=list(route.timing.load_after),
-                    slack=list(route.timing.slack),
-                    feasible=route.timing.feasible,
-                ),
-                sent=list(link.sent),
+                stops=[_doc(_Stop, stop) for stop in route.stops],
+                timing=_doc(_Timing, route.timing),
+                sent=link.sent,
                 command=None if link.command is None else _command_doc(link),
             )
         )
@@ -209,16 +207,12 @@ def state_document(state: LoopState) -> dict[str, Any]:
         now=result.now,
         next_batch=service.next_batch,
         seq=state.seq,
-        travel=_Travel(
-            speed_kmh=result.travel.speed_kmh,
-            detour_factor=result.travel.detour_factor,
-            dwell_s=result.travel.dwell_s,
-        ),
+        travel=_doc(_Travel, result.travel),
         refused=service.refused,
         shuttles=shuttles,
-        requests=[_request_doc(request) for request in result.requests.values()],
+        requests=[_doc(_Request, request) for request in result.requests.values()],
         promised=sorted(result.promised),
-        refusals=[_refusal_doc(refusal) for refusal in result.refusals],
+        refusals=[_doc(_Refusal, refusal) for refusal in result.refusals],
         late=list(result.late),
         rides=[_ride_doc(ride, service.picked_up_by) for ride in service.rides.values()],
         cancelled=[_ride_doc(ride, service.picked_up_by) for ride in service.cancelled.values()],
@@ -238,27 +232,19 @@ def parse_state_document(document: object) -> LoopState:
         path = ".".join(str(part) for part in first["loc"]) or ""
         raise StateDocumentError(path, f"{first['msg']}{more}") from None
     _check_consistent(parsed)
-    travel = TravelModel(
-        parsed.travel.speed_kmh, parsed.travel.detour_factor, parsed.travel.dwell_s
-    )
+    travel = TravelModel(**parsed.travel.model_dump())
     routes: dict[str, Route] = {}
     links: dict[str, ShuttleLink] = {}
     for entry in parsed.shuttles:
         shuttle = Shuttle(entry.id, entry.position, entry.capacity, entry.load)
-        timing = Schedule(
-            tuple(entry.timing.arrival),
-            tuple(entry.timing.service),
-            tuple(entry.timing.load_after),
-            tuple(entry.timing.slack),
-            entry.timing.feasible,
-        )
-        routes[entry.id] = Route(shuttle, tuple(_stop(stop) for stop in entry.stops), timing)
+        stops = tuple(Stop(**stop.model_dump()) for stop in entry.stops)
+        routes[entry.id] = Route(shuttle, stops, Schedule(**entry.timing.model_dump()))
         links[entry.id] = _link(entry)
     result = DispatchResult(
         parsed.now,
         travel,
         routes,
-        {request.id: _request(request) for request in parsed.requests},
+        {request.id: RideRequest(**request.model_dump()) for request in parsed.requests},
         frozenset(parsed.promised),
         tuple(_refusal(refusal) for refusal in parsed.refusals),
         tuple(parsed.late),
@@ -329,28 +315,13 @@ def _check_consistent(state: _State) -> None:
                 raise StateDocumentError(f"{field}.{index}", f"no request {request!r} in requests")
 
 
-def _stop_doc(stop: Stop) -> _Stop:
-    return _Stop(
-        request=stop.request,
-        action=stop.action,
-        position=stop.position,
-        load=stop.load,
-        earliest=stop.earliest,
-        latest=stop.latest,
-        max_ride_s=stop.max_ride_s,
-    )
+_D = TypeVar("_D", bound=_Doc)
 
 
-def _stop(entry: _Stop) -> Stop:
-    return Stop(
-        entry.request,
-        entry.action,
-        entry.position,
-        entry.load,
-        entry.earliest,
-        entry.latest,
-        entry.max_ride_s,
-    )
+def _doc(model: type[_D], value: "DataclassInstance") -> _D:
+    """The document entry of *value*, whose fields (and those of the dataclasses in it) the
+    entry repeats by name; read back with ``Type(**entry.model_dump())``."""
+    return model.model_validate(dataclasses.asdict(value))
 
 
 def _command_doc(link: ShuttleLink) -> _Command:
@@ -369,12 +340,11 @@ def _command_doc(link: ShuttleLink) -> _Command:
 
 
 def _link(entry: _Shuttle) -> ShuttleLink:
-    sent = tuple((request, action) for request, action in entry.sent)
     if entry.command is None:
-        return ShuttleLink(sent)
+        return ShuttleLink(entry.sent)
     command = entry.command
     return ShuttleLink(
-        sent,
+        entry.sent,
         RouteCommand(
             command.id,
             command.sent_at,
@@ -388,82 +358,20 @@ def _link(entry: _Shuttle) -> ShuttleLink:
     )
 
 
-def _request_doc(request: RideRequest) -> _Request:
-    return _Request(
-        id=request.id,
-        pickup=request.pickup,
-        dropoff=request.dropoff,
-        passengers=request.passengers,
-        earliest_pickup=request.earliest_pickup,
-        latest_dropoff=request.latest_dropoff,
-        max_ride_s=request.max_ride_s,
-    )
-
-
-def _request(entry: _Request) -> RideRequest:
-    return RideRequest(
-        entry.id,
-        entry.pickup,
-        entry.dropoff,
-        entry.passengers,
-        entry.earliest_pickup,
-        entry.latest_dropoff,
-        entry.max_ride_s,
-    )
-
-
-def _refusal_doc(refusal: Refusal) -> _Refusal:
-    alternative = refusal.alternative
-    return _Refusal(
-        request=refusal.request,
-        reason=refusal.reason,
-        alternative=None
-        if alternative is None
-        else _Alternative(
-            earliest_pickup=alternative.earliest_pickup,
-            latest_dropoff=alternative.latest_dropoff,
-            shuttle=alternative.shuttle,
-            pickup_eta=alternative.pickup_eta,
-            dropoff_eta=alternative.dropoff_eta,
-        ),
-    )
-
-
 def _refusal(entry: _Refusal) -> Refusal:
     alternative = entry.alternative
     return Refusal(
         entry.request,
         entry.reason,
-        None
-        if alternative is None
-        else Alternative(
-            alternative.earliest_pickup,
-            alternative.latest_dropoff,
-            alternative.shuttle,
-            alternative.pickup_eta,
-            alternative.dropoff_eta,
-        ),
+        None if alternative is None else Alternative(**alternative.model_dump()),
     )
 
 
 def _ride_doc(ride: RideRecord, picked_up_by: dict[str, str]) -> _Ride:
-    return _Ride(
-        request=ride.request,
-        earliest_pickup=ride.earliest_pickup,
-        promised_pickup=ride.promised_pickup,
-        promised_dropoff=ride.promised_dropoff,
-        pickup_at=ride.pickup_at,
-        dropoff_at=ride.dropoff_at,
-        picked_up_by=picked_up_by.get(ride.request),
+    return _Ride.model_validate(
+        {**dataclasses.asdict(ride), "picked_up_by": picked_up_by.get(ride.request)}
     )
 
 
 def _ride(entry: _Ride) -> RideRecord:
-    return RideRecord(
-        entry.request,
-        entry.earliest_pickup,
-        entry.promised_pickup,
-        entry.promised_dropoff,
-        entry.pickup_at,
-        entry.dropoff_at,
-    )
+    return RideRecord(**entry.model_dump(exclude={"picked_up_by"}))
