@@ -27,10 +27,8 @@ from cloud.mobility import (
 from hinode.commands import mobility_feeds, mobility_rebalance, mobility_service, mobility_tools
 from hinode.commands._errors import fail
 from hinode.commands._mobility_options import JsonFlag, print_json, read_json
-from hinode.commands.mobility_service import JsonlServiceLog
 
-# JsonlServiceLog: the demo writes its shuttle service log with the command's own writer.
-__all__ = ["JsonlServiceLog", "app"]
+__all__ = ["app"]
 
 app = typer.Typer(no_args_is_help=True)
 

@@ -4,14 +4,12 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import signal
 import socket
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -27,9 +25,7 @@ from cloud.mobility import (
     StateDocumentError,
     TokenStore,
     create_booking_app,
-    decode_state,
     describe_validation_error,
-    encode_state,
     fit_to_config,
     report_document,
 )
@@ -38,12 +34,11 @@ from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
 from hinode.commands._errors import fail
 from hinode.commands._mobility_options import TokenFileOption, token_store
 from hinode.energy.charging import PahoCommands
+from hinode.mobility import STATE_FILE, JsonlServiceLog, StateFile
 from messages import ConfigError, WallClock
 
 # The name the service's log lines have always carried.
 log = logging.getLogger("hinode.commands.mobility")
-
-STATE_FILE = "mobility-state.json"
 
 
 def register(app: typer.Typer) -> None:
@@ -208,77 +203,6 @@ async def _run_service(
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             events.remove_signal_handler(signum)
-
-
-class JsonlServiceLog:
-    """The service's decisions and the riders' stops, one JSON line each, flushed as written."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("a", encoding="utf-8")
-
-    def record(self, entry: dict[str, Any]) -> None:
-        self._file.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        self._file.flush()
-
-    def close(self) -> None:
-        self._file.close()
-
-
-class StateFile:
-    """The shuttle service's state in one JSON file, replaced whole on every save: written to a
-    temporary file beside it, flushed and synced, then renamed over it, so that a crash leaves
-    the old state or the new one, never half of one."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def load(self) -> LoopState | None:
-        """The saved state; None if there is none. Raises ``OSError`` or
-        :class:`StateDocumentError`."""
-        try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        except UnicodeDecodeError as exc:
-            raise StateDocumentError("", f"not UTF-8 text: {exc.reason}") from None
-        return decode_state(text)
-
-    def save(self, state: LoopState) -> None:
-        text = encode_state(state)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(
-            prefix=f".{self.path.stem}.", suffix=".tmp", dir=self.path.parent
-        )
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as file:
-                file.write(text)
-                file.flush()
-                os.fsync(file.fileno())
-            Path(temporary).replace(self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(temporary).unlink()
-            raise
-        # The rename itself survives a power cut only once the directory is synced.
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-    def move_aside(self, at: datetime) -> Path | None:
-        """Rename the file to ``NAME.YYYYmmddTHHMMSSZ.json`` beside it; None if there is none."""
-        if not self.path.exists():
-            return None
-        stamp = f"{at.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-        aside = self.path.with_name(f"{self.path.stem}.{stamp}{self.path.suffix}")
-        number = 1
-        while aside.exists():
-            number += 1
-            aside = self.path.with_name(f"{self.path.stem}.{stamp}-{number}{self.path.suffix}")
-        self.path.rename(aside)
-        return aside
 
 
 def _restored_state(

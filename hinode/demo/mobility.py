@@ -45,10 +45,10 @@ from cloud.mobility import (
 from edge import Agent, GatewayConfig
 from edge.commands import RouteTaker
 from edge.config import BatchingConfig, BrokerConfig, CommandsConfig, GnssDevice, OutboxConfig
-from hinode.commands.mobility import JsonlServiceLog
 from hinode.demo.quarter import NO_CHARGERS_TIMEOUT_S
 from hinode.demo.view import MobilityView, ScooterView, ShuttleView
 from hinode.energy.charging import PahoCommands
+from hinode.mobility import JsonlServiceLog
 from messages import Clock, HinodeError, VehicleState, now_ms
 from messages.models import Route
 from simulators.vehicles import (
@@ -124,8 +124,9 @@ HUB_NODES = (("station", 12), ("station-north", 8), ("station-south", 8), ("offi
 
 
 def epoch_period_s(speed: float) -> float:
-    """Simulated seconds between two receiver epochs: 1 Hz, at most two a real second."""
-    return max(1.0, speed / 2)
+    """Simulated seconds between two receiver epochs: 1 Hz, at most ten a real second (at 600×
+    a fix every minute: a shuttle that stops for a rider is seen there before it drives on)."""
+    return max(1.0, speed / 10)
 
 
 @dataclass

@@ -15,7 +15,8 @@ from cloud.mobility import (
     ShuttleServiceLoop,
 )
 from hinode.cli import app
-from hinode.commands.mobility_service import STATE_FILE, StateFile, _restored_state
+from hinode.commands.mobility_service import _restored_state
+from hinode.mobility import STATE_FILE, StateFile
 from tests.support.shuttle_service import BUS_STOP, DEPOT, ESTATE, NOW, RecordedCommands
 
 
