@@ -6,7 +6,8 @@ from ``position/{vehicle}`` move the shuttles along their routes, serve the stop
 re-time the rest. A route that only lost the stops just served is not sent again: the shuttle
 knows. The gateway's ``cmd-result`` answers tell whether the latest route arrived: one lost,
 rejected as expired or refused by the vehicle is sent again (see :mod:`._route_delivery`). The
-batch re-optimisation runs in a worker thread and is adopted only if nothing changed meanwhile.
+batch re-optimisation runs in a worker thread and is carried onto the positions that arrived
+meanwhile (dropped only if a ride was booked or cancelled meanwhile, or it no longer fits).
 Everything it touches goes through ports (command publishing, a service log, a state store), so
 it runs with in-memory adapters in tests and with MQTT and files in production. With a state
 store, every ride answered or cancelled, stop served and batch adopted is saved (at most once a
@@ -505,7 +506,7 @@ class ShuttleServiceLoop:
                 self._changed()
             else:
                 self.batches_dropped += 1
-                log.debug("batch dropped: the state changed while it was computed")
+                log.debug("batch dropped: it no longer fits the state it would replace")
         now = clock.now()
         self.send_changed(now)
         self.resend_due(now)
