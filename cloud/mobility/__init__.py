@@ -109,15 +109,12 @@ from cloud.mobility._service import (
     ShuttleService,
     compute_batch,
 )
+from cloud.mobility._service_config import MobilityServiceConfig, ServiceRide, ServiceShuttle
+from cloud.mobility._service_fit import StateConflictError, fit_to_config
 from cloud.mobility._service_loop import (
-    MobilityServiceConfig,
     ServiceLog,
-    ServiceRide,
-    ServiceShuttle,
     ShuttleServiceLoop,
-    StateConflictError,
     StateStore,
-    fit_to_config,
     report_document,
 )
 from cloud.mobility._service_state import (

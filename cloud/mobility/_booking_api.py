@@ -24,7 +24,8 @@ from cloud.mobility._dispatch import Alternative, Refusal
 from cloud.mobility._gbfs import JST
 from cloud.mobility._routes import RideRequest
 from cloud.mobility._service import CancellationError, RideStatus
-from cloud.mobility._service_loop import Ident, Position, ShuttleServiceLoop
+from cloud.mobility._service_config import Ident, Position
+from cloud.mobility._service_loop import ShuttleServiceLoop
 from cloud.mobility._tokens import DenialLog, Denied, TokenStore
 from messages import Clock
 

@@ -3,7 +3,9 @@
 Pure: the loop tells it what it sent and what the gateway answered, with the time; it says which
 shuttles are due a resend. A command unanswered for ``resend_after_s`` is resent; one rejected as
 expired (it waited for an offline gateway) is resent at once; one the vehicle refused is retried
-after ``resend_after_s``. Only the answer to a shuttle's latest command counts.
+after ``resend_after_s``. Each further attempt at the same route waits twice as long, up to
+``max_resend_after_s`` (a gateway offline for an hour is not sent a route every 15 s all along).
+Only the answer to a shuttle's latest command counts.
 """
 
 from dataclasses import dataclass, replace
@@ -39,11 +41,12 @@ class ResultVerdict:
 class RouteDelivery:
     """Per shuttle, the latest route command and its outcome."""
 
-    def __init__(self, resend_after_s: float) -> None:
+    def __init__(self, resend_after_s: float, max_resend_after_s: float = 300.0) -> None:
         if resend_after_s <= 0:
             msg = f"resend_after_s must be positive, got {resend_after_s}"
             raise ValueError(msg)
         self.resend_after_s = resend_after_s
+        self.max_resend_after_s = max(max_resend_after_s, resend_after_s)
         self._latest: dict[str, RouteCommand] = {}
         #: The refusal already reported for the route now being resent (reset by a new route).
         self._refusal: dict[str, str] = {}
@@ -69,7 +72,7 @@ class RouteDelivery:
         attempt = previous.attempt + 1 if resend and previous is not None else 1
         if not resend:
             self._refusal.pop(shuttle, None)
-        command = RouteCommand(command_id, at, attempt, resend_at=at + self.resend_after_s)
+        command = RouteCommand(command_id, at, attempt, resend_at=at + self.wait_s(attempt))
         self._latest[shuttle] = command
         return command
 
@@ -91,13 +94,18 @@ class RouteDelivery:
             self._latest[shuttle] = expired
             return ResultVerdict("expired", expired)
         refused = replace(
-            command, outcome=status, reason=reason, resend_at=at + self.resend_after_s
+            command, outcome=status, reason=reason, resend_at=at + self.wait_s(command.attempt)
         )
         self._latest[shuttle] = refused
         told = reason or status
         first = self._refusal.get(shuttle) != told
         self._refusal[shuttle] = told
         return ResultVerdict("refused", refused, first_refusal=first)
+
+    def wait_s(self, attempt: int) -> float:
+        """How long attempt *attempt* (1, 2, …) of a route is given before the next."""
+        factor = 2.0 ** min(attempt - 1, 32)
+        return min(self.resend_after_s * factor, self.max_resend_after_s)
 
     def due(self, now: float) -> list[str]:
         """Shuttles whose latest command should be sent again now."""

@@ -18,22 +18,18 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import datetime
-from typing import Annotated, Any, Literal, Protocol
-
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from typing import Any, Literal, Protocol
 
 from cloud._mqtt import BrokerTls, Inbound, Subscriber
-from cloud.mobility._dispatch import Refusal, ShuttleState, stretch_to_etas
+from cloud.mobility._dispatch import Refusal, ShuttleState
 from cloud.mobility._gbfs import JST
-from cloud.mobility._geo import TravelModel
 from cloud.mobility._insertion import Insertion
 from cloud.mobility._insertion import Route as PlannedRoute
-from cloud.mobility._progress import ARRIVAL_RADIUS_M
 from cloud.mobility._route_delivery import ResultVerdict, RouteDelivery
-from cloud.mobility._routes import Action, RideRequest, Shuttle, Stop
+from cloud.mobility._routes import Action, RideRequest, Stop
 from cloud.mobility._service import ServiceReport, ShuttleService, compute_batch
+from cloud.mobility._service_config import MobilityServiceConfig
 from cloud.mobility._service_state import LoopState, ShuttleLink
 from messages import (
     Clock,
@@ -44,88 +40,10 @@ from messages import (
     decode,
     encode,
 )
-from messages.ids import Identifier
 from messages.models import Route, RouteStop
-from messages.topics import Topic, TopicKind, parse_topic, subscription
+from messages.topics import Topic, TopicKind, parse_topic
 
 log = logging.getLogger(__name__)
-
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-Position = tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class ServiceShuttle(_Model):
-    """A shuttle of the fleet: its vehicle id, the gateway it reports through, where it starts."""
-
-    id: Identifier
-    gateway: Identifier
-    position: Position
-    capacity: Annotated[int, Field(ge=1, le=100)]
-
-
-class ServiceRide(_Model):
-    """A ride booked ahead, requested when the service starts."""
-
-    id: Ident
-    pickup: Position
-    dropoff: Position
-    passengers: Annotated[int, Field(ge=1, le=100)] = 1
-    earliest_pickup: AwareDatetime
-    latest_dropoff: AwareDatetime
-    max_ride_minutes: Annotated[float, Field(gt=0, le=600)] | None = None
-
-    def request(self) -> RideRequest:
-        return RideRequest(
-            self.id,
-            self.pickup,
-            self.dropoff,
-            self.passengers,
-            self.earliest_pickup.timestamp(),
-            self.latest_dropoff.timestamp(),
-            None if self.max_ride_minutes is None else self.max_ride_minutes * 60,
-        )
-
-
-class MobilityServiceConfig(_Model):
-    """One site's shuttle service (``hinode mobility run CONFIG``)."""
-
-    site: Identifier
-    speed_kmh: Annotated[float, Field(gt=0, le=6)] = 5.0
-    detour_factor: Annotated[float, Field(ge=1, le=5)] = 1.3
-    dwell_s: Annotated[float, Field(ge=0, le=600)] = 20.0
-    arrival_radius_m: Annotated[float, Field(gt=0, le=500)] = ARRIVAL_RADIUS_M
-    #: A route command older than this is refused by the gateway (the plan has moved on).
-    command_ttl_s: Annotated[float, Field(gt=0, le=3600)] = 60.0
-    #: A route command with no ``accepted`` within this long is sent again.
-    resend_after_s: Annotated[float, Field(gt=0, le=3600)] = 15.0
-    interval_s: Annotated[float, Field(gt=0, le=60)] = 1.0
-    reoptimise_every_s: Annotated[float, Field(gt=0)] = 300.0
-    shuttles: Annotated[list[ServiceShuttle], Field(min_length=1, max_length=1000)]
-    rides: Annotated[list[ServiceRide], Field(max_length=10_000)] = []
-
-    @model_validator(mode="after")
-    def _unique_shuttles(self) -> "MobilityServiceConfig":
-        ids = [shuttle.id for shuttle in self.shuttles]
-        if len(set(ids)) != len(ids):
-            msg = "shuttle ids must be unique"
-            raise ValueError(msg)
-        return self
-
-    @property
-    def travel(self) -> TravelModel:
-        return TravelModel(self.speed_kmh, self.detour_factor, self.dwell_s)
-
-    @property
-    def position_filter(self) -> str:
-        return subscription(TopicKind.POSITION, site=self.site)
-
-    @property
-    def cmd_result_filter(self) -> str:
-        return subscription(TopicKind.CMD_RESULT, site=self.site)
 
 
 class CommandPort(Protocol):
@@ -153,78 +71,6 @@ class StateStore(Protocol):
 
 #: State changes closer together than this are saved together.
 SAVE_EVERY_S = 1.0
-
-
-class StateConflictError(ValueError):
-    """A saved state the config cannot take over (another site, a shuttle removed with rides)."""
-
-
-def fit_to_config(saved: LoopState, config: MobilityServiceConfig) -> tuple[LoopState, list[str]]:
-    """*saved* made to fit *config*: a shuttle new in the config joins empty where the config
-    puts it, one gone from it leaves if its route is empty; the config's travel model and seats
-    apply (routes re-timed from the saved ``now``). Returns the state and what changed, one
-    line each; raises :class:`StateConflictError` when a promise would be dropped."""
-    if saved.site != config.site:
-        msg = f"the state is of site {saved.site!r}, the config is of site {config.site!r}"
-        raise StateConflictError(msg)
-    result, travel = saved.service.result, config.travel
-    wanted = {shuttle.id: shuttle for shuttle in config.shuttles}
-    changes: list[str] = []
-    stranded = {
-        sid: sorted(route.requests())
-        for sid, route in result.routes.items()
-        if sid not in wanted and route.stops
-    }
-    if stranded:
-        lines = "; ".join(
-            f"shuttle {sid!r} has rides {', '.join(rides)} ahead"
-            for sid, rides in sorted(stranded.items())
-        )
-        msg = f"shuttles gone from the config still have promised rides: {lines}"
-        raise StateConflictError(msg)
-    routes: dict[str, PlannedRoute] = {}
-    links = dict(saved.links)
-    for sid in result.routes.keys() - wanted.keys():
-        links.pop(sid, None)
-        changes.append(f"shuttle {sid!r} left (not in the config, no rides ahead)")
-    for sid, entry in wanted.items():
-        route = result.routes.get(sid)
-        if route is None:
-            shuttle = Shuttle(sid, entry.position, entry.capacity)
-            routes[sid] = PlannedRoute.timed(shuttle, (), travel, result.now)
-            links[sid] = ShuttleLink()
-            changes.append(f"shuttle {sid!r} joined (new in the config)")
-            continue
-        if route.shuttle.capacity == entry.capacity and result.travel == travel:
-            routes[sid] = route
-            continue
-        most = max((route.shuttle.load, *route.timing.load_after), default=0)
-        if most > entry.capacity:
-            msg = (
-                f"shuttle {sid!r} has {entry.capacity} seats in the config, but its route "
-                f"carries {most} riders at once"
-            )
-            raise StateConflictError(msg)
-        if route.shuttle.capacity != entry.capacity:
-            changes.append(
-                f"shuttle {sid!r} now seats {entry.capacity} (was {route.shuttle.capacity})"
-            )
-        shuttle = replace(route.shuttle, capacity=entry.capacity)
-        routes[sid] = _retimed(shuttle, route.stops, travel, result.now)
-    if result.travel != travel:
-        changes.append("the travel model changed: routes re-timed")
-    service = replace(saved.service, result=replace(result, routes=routes, travel=travel))
-    return replace(saved, service=service, links=links), changes
-
-
-def _retimed(
-    shuttle: Shuttle, stops: tuple[Stop, ...], travel: TravelModel, now: float
-) -> PlannedRoute:
-    route = PlannedRoute.timed(shuttle, stops, travel, now)
-    if route.timing.feasible:
-        return route
-    stretched, _ = stretch_to_etas(stops, route.timing.service)
-    return PlannedRoute.timed(shuttle, stretched, travel, now)
 
 
 def _iso(at: float) -> str:
@@ -275,7 +121,7 @@ class ShuttleServiceLoop:
         self.commands_resent = 0
         self.positions_received = 0
         self.batches_dropped = 0
-        self.delivery = RouteDelivery(config.resend_after_s)
+        self.delivery = RouteDelivery(config.resend_after_s, config.max_resend_after_s)
         self._commands = commands
         self._log: ServiceLog = service_log or _NoLog()
         self._gateways = {s.id: s.gateway for s in config.shuttles}

@@ -21,8 +21,26 @@ def test_an_unanswered_route_is_due_after_resend_after_s() -> None:
     assert tracker.due(T + 15) == ["shuttle-1"]
     again = tracker.sent("shuttle-1", "route-2", T + 15, resend=True)
     assert again.attempt == 2
-    assert tracker.due(T + 29) == []
-    assert tracker.due(T + 30) == ["shuttle-1"]
+    # The second attempt is given twice as long.
+    assert tracker.due(T + 44.9) == []
+    assert tracker.due(T + 45) == ["shuttle-1"]
+
+
+def test_attempts_at_one_route_back_off_up_to_the_cap_and_a_new_route_starts_over() -> None:
+    tracker = RouteDelivery(resend_after_s=15, max_resend_after_s=100)
+    at, waits = T, []
+    tracker.sent("shuttle-1", "route-1", at, resend=False)
+    for attempt in range(2, 7):
+        command = tracker.latest("shuttle-1")
+        assert command is not None
+        assert command.resend_at is not None
+        waits.append(command.resend_at - at)
+        at = command.resend_at
+        assert tracker.due(at) == ["shuttle-1"]
+        tracker.sent("shuttle-1", f"route-{attempt}", at, resend=True)
+    assert waits == [15, 30, 60, 100, 100]
+    fresh = tracker.sent("shuttle-1", "route-new", at + 1, resend=False)
+    assert (fresh.attempt, fresh.resend_at) == (1, at + 1 + 15)
 
 
 @pytest.mark.parametrize("status", ["accepted", "applied"])
