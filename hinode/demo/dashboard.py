@@ -116,6 +116,8 @@ def _mobility_panel(mobility: MobilityView) -> Panel:
             "",
         )
     lines = [*mobility.decisions, *(f"{n}: {url}" for n, url in mobility.feed_urls.items())]
+    if mobility.mds_token_file is not None:
+        lines.append(f"mds bearer token: {mobility.mds_token_file}")
     return Panel(
         Group(header, vehicles, *lines),
         title="Mobility · estate shuttles to the bus stop, station scooters",

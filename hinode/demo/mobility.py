@@ -14,6 +14,7 @@ and MDS 2.0 feeds on a free port.
 
 import asyncio
 import logging
+import os
 import secrets
 import threading
 import uuid
@@ -41,6 +42,9 @@ from cloud.mobility import (
     ServiceShuttle,
     ShuttleServiceLoop,
     SystemInfo,
+    TokenStore,
+    new_bearer_token,
+    token_file_line,
 )
 from edge import Agent, GatewayConfig
 from edge.commands import RouteTaker
@@ -120,6 +124,9 @@ SYSTEM = SystemInfo(
     operator="Hinode City Mobility (demo)",
     feed_contact_email="mobility@hinode.example",
 )
+#: The agency the demo's MDS feed is served to, and the file its bearer token is written to.
+DEMO_AGENCY = "demo-agency"
+MDS_TOKEN_FILE = "mds-token"  # noqa: S105 - a file name
 HUB_NODES = (("station", 12), ("station-north", 8), ("station-south", 8), ("office-1", 8))
 
 
@@ -206,6 +213,18 @@ class DemoMobility:
         }
         self.feeds = FeedService(self.fleet, SYSTEM, "", ())
         self.feed_urls: dict[str, str] = {}
+        self.mds_token_file: Path | None = None
+
+    def _agency_token(self, path: Path) -> TokenStore:
+        """A fresh bearer token for the demo's agency, written owner-only to *path*."""
+        token = new_bearer_token()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(token + "\n")
+        self.mds_token_file = path
+        return TokenStore.parse(token_file_line(DEMO_AGENCY, token), source="the demo")
 
     def _place(self, node: str) -> tuple[float, float]:
         return (self.roads.nodes[node].lat, self.roads.nodes[node].lon)
@@ -239,6 +258,8 @@ class DemoMobility:
                 sim.battery_pct,
                 at,
             )
+        # MDS as a city would serve it: for an agency's bearer token (GBFS stays public).
+        self.feeds.tokens = self._agency_token(data_dir / MDS_TOKEN_FILE)
         server = FeedServer(self.feeds, lambda: now_ms(self.clock), lock=self._lock)
         self.feeds.base_url = server.url
         stack.enter_context(server)
@@ -508,6 +529,7 @@ class DemoMobility:
             route_commands_resent=commands["resent"],
             decisions=list(self.decisions),
             feed_urls=dict(self.feed_urls),
+            mds_token_file=None if self.mds_token_file is None else str(self.mds_token_file),
         )
 
     def summary(self) -> dict[str, object]:
@@ -559,6 +581,7 @@ class DemoMobility:
             "scooters": scooter_states,
             "scooter_trips": trips,
             "feed_urls": self.feed_urls,
+            "mds_token_file": None if self.mds_token_file is None else str(self.mds_token_file),
         }
 
 

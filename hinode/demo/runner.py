@@ -261,7 +261,10 @@ async def run(options: DemoOptions) -> dict[str, object]:
         demo.interchange = day_views(interchange)
         first = demo.snapshot()
         logger.info("demo started", extra={"broker": broker_url, "speed": options.speed})
-        logger.info("mobility feeds", extra=demo.mobility.feed_urls)
+        logger.info(
+            "mobility feeds",
+            extra={**demo.mobility.feed_urls, "mds_token_file": str(demo.mobility.mds_token_file)},
+        )
         async with asyncio.TaskGroup() as tasks:
             for agent in demo.all_agents():
                 tasks.create_task(agent.run())

@@ -125,6 +125,8 @@ class MobilityView:
     route_commands_resent: int = 0
     decisions: list[str] = field(default_factory=list)
     feed_urls: dict[str, str] = field(default_factory=dict)
+    #: Where the bearer token for the MDS feed is (GBFS needs none).
+    mds_token_file: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from importlib import resources
 from pathlib import Path
@@ -81,8 +82,10 @@ class Demo:
         return report
 
 
-def fetch(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=HTTP_TIMEOUT_S) as response:
+def fetch(url: str, token: str | None = None) -> Any:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_S) as response:
         assert response.status == 200
         return json.loads(response.read())
 
@@ -117,6 +120,12 @@ def test_care_homes_and_vehicles_flow_through_the_edge_into_the_store(tmp_path: 
         assert demo.feeds_announced.wait(timeout=30), "".join(demo.log)[-3000:]
         discovery = fetch(demo.feeds["gbfs"])
         vehicles = fetch(demo.feeds["gbfs"].replace("gbfs.json", "vehicle_status.json"))
+        # MDS only for the agency's bearer token, written owner-only beside the stores.
+        token_file = tmp_path / "mds-token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            fetch(demo.feeds["mds"])
+        mds = fetch(demo.feeds["mds"], token=token_file.read_text().strip())
     finally:
         report = demo.finish()
 
@@ -124,6 +133,9 @@ def test_care_homes_and_vehicles_flow_through_the_edge_into_the_store(tmp_path: 
     check(gbfs_schema("gbfs"), discovery)
     check(gbfs_schema("vehicle_status"), vehicles)
     assert len(vehicles["data"]["vehicles"]) == 3
+    assert refused.value.code == 401
+    assert len(mds["vehicles"]) == 3
+    assert report["mobility"]["mds_token_file"] == str(tmp_path / "mds-token")
     assert report["mobility"]["feed_urls"] == demo.feeds
     assert report["lost_readings"] == 0
 
