@@ -13,9 +13,9 @@ holds the high word of V L3-L1 ("limited to a word at a time" in the protocol). 
 
 from collections.abc import Callable, Sequence
 
-from simulators.modbus._device import PHASES, SimulatedDevice
+from simulators.modbus._device import SimulatedDevice
+from simulators.modbus._meter import Reading, RegisterMeter, per_phase
 from simulators.modbus._registers import ModbusError, Point, Table
-from simulators.modbus._site import MeteredSite
 
 IDENTIFICATION_CODE = 1648  # EM24DINAV23XE1X
 APPLICATION_H = 7
@@ -29,26 +29,33 @@ def _s16(address: int, scale: float) -> Point:
     return Point(Table.HOLDING, address, "s16", scale)
 
 
-VOLTAGE = (_s32(0x0000, 0.1), _s32(0x0002, 0.1), _s32(0x0004, 0.1))
-LINE_VOLTAGE = (_s32(0x0006, 0.1), _s32(0x0008, 0.1), _s32(0x000A, 0.1))
-CURRENT = (_s32(0x000C, 0.001), _s32(0x000E, 0.001), _s32(0x0010, 0.001))
-POWER = (_s32(0x0012, 0.1), _s32(0x0014, 0.1), _s32(0x0016, 0.1))
-APPARENT = (_s32(0x0018, 0.1), _s32(0x001A, 0.1), _s32(0x001C, 0.1))
-REACTIVE = (_s32(0x001E, 0.1), _s32(0x0020, 0.1), _s32(0x0022, 0.1))
-SYSTEM_VOLTAGE = _s32(0x0024, 0.1)
-SYSTEM_LINE_VOLTAGE = _s32(0x0026, 0.1)
-SYSTEM_POWER = _s32(0x0028, 0.1)
-SYSTEM_APPARENT = _s32(0x002A, 0.1)
-SYSTEM_REACTIVE = _s32(0x002C, 0.1)
-POWER_FACTOR = (_s16(0x002E, 0.001), _s16(0x002F, 0.001), _s16(0x0030, 0.001))
-SYSTEM_POWER_FACTOR = _s16(0x0031, 0.001)
+READINGS = (
+    *per_phase("voltage_v", (_s32(0x0000, 0.1), _s32(0x0002, 0.1), _s32(0x0004, 0.1))),
+    *per_phase("current_a", (_s32(0x000C, 0.001), _s32(0x000E, 0.001), _s32(0x0010, 0.001))),
+    *per_phase("active_power_w", (_s32(0x0012, 0.1), _s32(0x0014, 0.1), _s32(0x0016, 0.1))),
+    *per_phase("apparent_power_va", (_s32(0x0018, 0.1), _s32(0x001A, 0.1), _s32(0x001C, 0.1))),
+    *per_phase("reactive_power_var", (_s32(0x001E, 0.1), _s32(0x0020, 0.1), _s32(0x0022, 0.1))),
+    *per_phase("power_factor", (_s16(0x002E, 0.001), _s16(0x002F, 0.001), _s16(0x0030, 0.001))),
+    *per_phase("voltage_ll_v", (_s32(0x0006, 0.1), _s32(0x0008, 0.1))),
+    # V L3-L1 stays out of the truth: its high word doubles as the identification code (see
+    # the module docstring), so readers do not rely on it.
+    Reading(_s32(0x000A, 0.1), "voltage_ll_v", 2, truth=False),
+    Reading(_s32(0x0024, 0.1), "average_voltage_v", truth=False),
+    Reading(_s32(0x0026, 0.1), "average_voltage_ll_v", truth=False),
+    Reading(_s32(0x0028, 0.1), "active_power_w"),
+    Reading(_s32(0x002A, 0.1), "apparent_power_va"),
+    Reading(_s32(0x002C, 0.1), "reactive_power_var"),
+    Reading(_s16(0x0031, 0.001), "power_factor"),
+    Reading(_s16(0x0033, 0.1), "frequency_hz"),
+    Reading(_s32(0x0034, 100.0), "energy_import_wh"),  # kWh×10 → Wh
+    Reading(_s32(0x004E, 100.0), "energy_export_wh"),
+    Reading(_s32(0x0036, 100.0), "reactive_energy_import_varh"),
+    Reading(_s32(0x0050, 100.0), "reactive_energy_export_varh", truth=False),
+    Reading(_s32(0x0040, 100.0), "energy_import_per_phase_wh", truth=False),
+    Reading(_s32(0x0042, 100.0), "energy_import_per_phase_wh", truth=False),
+    Reading(_s32(0x0044, 100.0), "energy_import_per_phase_wh", truth=False),
+)
 PHASE_SEQUENCE = _s16(0x0032, 1.0)
-FREQUENCY = _s16(0x0033, 0.1)
-IMPORT_KWH = _s32(0x0034, 100.0)  # kWh×10 → Wh
-IMPORT_KVARH = _s32(0x0036, 100.0)
-PHASE_IMPORT_KWH = (_s32(0x0040, 100.0), _s32(0x0042, 100.0), _s32(0x0044, 100.0))
-EXPORT_KWH = _s32(0x004E, 100.0)
-EXPORT_KVARH = _s32(0x0050, 100.0)
 IDENTIFICATION_ADDRESS = 0x000B
 HARDWARE_VERSION = Point(Table.HOLDING, 0x0302, "u16")
 FIRMWARE_VERSION = Point(Table.HOLDING, 0x0304, "u16")
@@ -72,10 +79,13 @@ BLOCKS = tuple(
 _WRITABLE = {PHASE_CONFIG.address: range(5), APPLICATION.address: range(8)}
 
 
-class Em24(MeteredSite, SimulatedDevice):
+class Em24(RegisterMeter):
     """The meter at a three-phase site's connection point."""
 
     model = "em24"
+    phases = 3
+    register_blocks = BLOCKS
+    readings = READINGS
 
     def __init__(
         self,
@@ -86,9 +96,8 @@ class Em24(MeteredSite, SimulatedDevice):
         peak_w: float | None = None,
         behind_the_meter: Sequence[SimulatedDevice] = (),
     ) -> None:
-        super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self._measure_site(
-            load=load, phases=3, seed=seed, peak_w=peak_w, behind_the_meter=behind_the_meter
+        super().__init__(
+            now=now, load=load, seed=seed, peak_w=peak_w, behind_the_meter=behind_the_meter
         )
         self._settings = {PHASE_CONFIG.address: 0, APPLICATION.address: APPLICATION_H}
 
@@ -106,38 +115,8 @@ class Em24(MeteredSite, SimulatedDevice):
         return None
 
     def _render(self, t: float) -> None:
-        snapshot = self.site.snapshot(t)
-        for index, (phase, values) in enumerate(zip(PHASES, snapshot.phases, strict=True)):
-            self.show(VOLTAGE[index], values.voltage_v, ("voltage_v", phase))
-            self.show(CURRENT[index], values.current_a, ("current_a", phase))
-            self.show(POWER[index], values.active_power_w, ("active_power_w", phase))
-            self.show(APPARENT[index], values.apparent_power_va, ("apparent_power_va", phase))
-            self.show(REACTIVE[index], values.reactive_power_var, ("reactive_power_var", phase))
-            self.show(POWER_FACTOR[index], values.power_factor, ("power_factor", phase))
-        for index, point in enumerate(LINE_VOLTAGE):
-            line = snapshot.line_voltage_v(index, (index + 1) % 3)
-            # V L3-L1 stays out of the truth: its high word doubles as the identification code
-            # (see the module docstring), so readers do not rely on it.
-            key = ("voltage_ll_v", PHASES[index]) if index < 2 else None
-            self.show(point, line, key)
-        line_voltages = [snapshot.line_voltage_v(i, (i + 1) % 3) for i in range(3)]
-        self.show(SYSTEM_VOLTAGE, snapshot.average_voltage_v)
-        self.show(SYSTEM_LINE_VOLTAGE, sum(line_voltages) / 3.0)
-        self.show(SYSTEM_POWER, snapshot.active_power_w, ("active_power_w", None))
-        self.show(SYSTEM_APPARENT, snapshot.apparent_power_va, ("apparent_power_va", None))
-        self.show(SYSTEM_REACTIVE, snapshot.reactive_power_var, ("reactive_power_var", None))
-        self.show(SYSTEM_POWER_FACTOR, snapshot.power_factor, ("power_factor", None))
+        super()._render(t)
         self.show(PHASE_SEQUENCE, 0.0)
-        self.show(FREQUENCY, snapshot.frequency_hz, ("frequency_hz", None))
-        counters = self.site.counters
-        self.show(IMPORT_KWH, counters.import_wh, ("energy_import_wh", None))
-        self.show(EXPORT_KWH, counters.export_wh, ("energy_export_wh", None))
-        self.show(
-            IMPORT_KVARH, counters.reactive_import_varh, ("reactive_energy_import_varh", None)
-        )
-        self.show(EXPORT_KVARH, 0.0)
-        for point in PHASE_IMPORT_KWH:
-            self.show(point, counters.import_wh / 3.0)
         self.show(HARDWARE_VERSION, 0x1000)
         self.show(FIRMWARE_VERSION, 0x1204)
         self.show(PHASE_CONFIG, self._settings[PHASE_CONFIG.address])
