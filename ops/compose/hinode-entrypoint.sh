@@ -1,5 +1,6 @@
 #!/bin/sh
-# Entry point of the hinode image. `collector`, `care-api` and `ev-controller` get their settings from
+# Entry point of the hinode image. `collector`, `care-api`, `ev-controller` and `shuttle-service`
+# get their settings from
 # the environment and Docker secrets (never from the image or the compose file); anything else
 # is passed to the `hinode` command as it is.
 set -eu
@@ -58,6 +59,17 @@ ev-controller)
         --store "${HINODE_STORE:-influx://influxdb:8086?org=${INFLUXDB_ORG:-hinode}&bucket=${INFLUXDB_BUCKET:-hinode}}" \
         --decisions "${HINODE_DATA_DIR:-/var/lib/hinode}/ev-decisions.jsonl" \
         --broker "$(broker_url)" "$@"
+    ;;
+shuttle-service)
+    shift
+    # Rides booked over HTTP (for the callers in the token file, if one is given), routes out as
+    # commands; its promises are kept in the data directory across restarts.
+    if [ -n "${HINODE_BOOKING_TOKENS:-}" ]; then
+        set -- --token-file "$HINODE_BOOKING_TOKENS" "$@"
+    fi
+    exec hinode mobility run "${HINODE_SHUTTLE_CONFIG:-/etc/hinode/shuttles.yaml}" \
+        --broker "$(broker_url)" --data-dir "${HINODE_DATA_DIR:-/var/lib/hinode}" \
+        --http-host "${HINODE_BOOKING_HOST:-0.0.0.0}" --http-port "${HINODE_BOOKING_PORT:-8480}" "$@"
     ;;
 *)
     exec hinode "$@"

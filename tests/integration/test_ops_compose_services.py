@@ -1,6 +1,6 @@
-"""Compose services and init scripts run without Docker: the care API and the EV controller
-through the image's entry point, and PostgreSQL's first-start script giving Grafana a read-only,
-care-blind role."""
+"""Compose services and init scripts run without Docker: the care API, the EV controller and the
+shuttle service through the image's entry point, and PostgreSQL's first-start script giving
+Grafana a read-only, care-blind role."""
 
 import datetime as dt
 import os
@@ -217,4 +217,70 @@ def test_ev_controller_service_commands_its_chargers_through_the_secure_broker(
     finally:
         for client in clients:
             client.close()
+        broker.stop()
+
+
+def test_shuttle_service_sends_a_booked_route_through_the_secure_broker(tmp_path: Path) -> None:
+    """The compose `shuttle-service`: entry point, controller identity, TLS, ACL; a ride booked in
+    its config goes out as a route command to the depot gateway, its state file is written."""
+    now = dt.datetime.now(dt.UTC)
+    deployment = Deployment.create(tmp_path / "pki", broker_hosts=["127.0.0.1"], now=now)
+    deployment.provision_gateway(
+        site="midorigaoka",
+        gateway="gw-depot",
+        out=tmp_path / "gw-depot",
+        now=now,
+        files_dir=str(tmp_path / "gw-depot"),
+        outbox_path=DEFAULT_OUTBOX,
+    )
+    deployment.provision_service(role="controller", name="shuttle-service", out=tmp_path, now=now)
+    broker = SecureMosquitto(tmp_path / "broker", deployment)
+    broker.start()
+    gateway = Client("gw-depot", tmp_path / "pki" / "ca.crt")
+    try:
+        gateway.connect(
+            broker.cert_port,
+            cert=tmp_path / "gw-depot" / "gateway.crt",
+            key=tmp_path / "gw-depot" / "gateway.key",
+        )
+        gateway.subscribe("hinode/v1/#")
+        soon = now + dt.timedelta(minutes=5)
+        later = now + dt.timedelta(hours=1)
+        (tmp_path / "shuttles.yaml").write_text(
+            "site: midorigaoka\n"
+            "shuttles:\n"
+            "  - {id: shuttle-1, gateway: gw-depot, position: [36.5600, 136.6500], capacity: 4}\n"
+            "rides:\n"
+            "  - {id: mrs-sato, pickup: [36.5610, 136.6500], dropoff: [36.5630, 136.6500],\n"
+            f"     earliest_pickup: '{soon.isoformat()}', latest_dropoff: '{later.isoformat()}'}}\n"
+        )
+        data_dir = tmp_path / "data"
+        env = {
+            **os.environ,
+            "PATH": _hinode_on_path(tmp_path / "bin"),
+            "HINODE_MQTT_HOST": "127.0.0.1",
+            "HINODE_MQTT_PORT": str(broker.password_port),
+            "HINODE_MQTT_USERNAME": "shuttle-service",
+            "HINODE_MQTT_PASSWORD_FILE": str(tmp_path / "shuttle-service.password"),
+            "HINODE_SHUTTLE_CONFIG": str(tmp_path / "shuttles.yaml"),
+            "HINODE_DATA_DIR": str(data_dir),
+            "HINODE_BOOKING_PORT": str(free_port()),
+            "HINODE_BOOKING_HOST": "127.0.0.1",
+            "SSL_CERT_FILE": str(tmp_path / "pki" / "ca.crt"),
+        }
+        script = str(COMPOSE_DIR / "hinode-entrypoint.sh")
+        result = subprocess.run(
+            ["sh", script, "shuttle-service", "--rounds", "3"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert gateway.wait_for("hinode/v1/midorigaoka/gw-depot/cmd/shuttle-1", timeout=10)
+        assert (data_dir / "mobility-state.json").exists()
+        assert "1 route commands sent" in result.stdout
+    finally:
+        gateway.close()
         broker.stop()
