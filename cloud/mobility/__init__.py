@@ -29,6 +29,8 @@ Scooters::
     fleet = ScooterFleet(provider_id, id_secret, types=(ScooterType(...),), hubs=(Hub(...),))
     fleet.deploy(device_id, label, type_id, position, battery_pct, at_ms)   # MDS events follow
     fleet.start_trip(device_id, at_ms); fleet.report(...); fleet.end_trip(...)
+    tracker = ScooterTracker(fleet, {vehicle: TrackedScooter(device_id, label, type_id)})
+    tracker.position(payload)     # the scooter's own reports: deploy, trips from the lock
     service = FeedService(fleet, SystemInfo(...), base_url, zones)   # GBFS 3.0 + MDS 2.0
     service.respond("/gbfs/vehicle_status.json", {}, now_ms)          # pure routing
     with FeedServer(service, now_ms=clock) as server: server.url      # the one HTTP adapter
@@ -100,6 +102,7 @@ from cloud.mobility._scooter_states import (
     VehicleStatus,
     next_state,
 )
+from cloud.mobility._scooter_tracker import BATTERY_CHARGED_PCT, ScooterTracker, TrackedScooter
 from cloud.mobility._service import (
     CancellationError,
     RideState,
@@ -138,6 +141,7 @@ from cloud.mobility._tokens import (
 
 __all__ = [
     "ARRIVAL_RADIUS_M",
+    "BATTERY_CHARGED_PCT",
     "BATTERY_LOW_PCT",
     "GBFS_VERSION",
     "JST",
@@ -186,6 +190,7 @@ __all__ = [
     "Schedule",
     "Scooter",
     "ScooterFleet",
+    "ScooterTracker",
     "ScooterType",
     "ServiceLog",
     "ServiceReport",
@@ -205,6 +210,7 @@ __all__ = [
     "Timetable",
     "TokenFileError",
     "TokenStore",
+    "TrackedScooter",
     "TravelModel",
     "Van",
     "VanAction",

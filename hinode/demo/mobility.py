@@ -38,11 +38,13 @@ from cloud.mobility import (
     ResultVerdict,
     RideRequest,
     ScooterFleet,
+    ScooterTracker,
     ScooterType,
     ServiceShuttle,
     ShuttleServiceLoop,
     SystemInfo,
     TokenStore,
+    TrackedScooter,
     new_bearer_token,
     token_file_line,
 )
@@ -211,6 +213,15 @@ class DemoMobility:
             vehicle: str(uuid.uuid5(uuid.NAMESPACE_DNS, f"{vehicle}.demo.hinode.example"))
             for vehicle, _ in SCOOTERS
         }
+        self.tracker = ScooterTracker(
+            self.fleet,
+            {
+                vehicle: TrackedScooter(
+                    self.fleet_ids[vehicle], f"HN-{index + 1:04d}", SCOOTER_TYPE.vehicle_type_id
+                )
+                for index, (vehicle, _) in enumerate(SCOOTERS)
+            },
+        )
         self.feeds = FeedService(self.fleet, SYSTEM, "", ())
         self.feed_urls: dict[str, str] = {}
         self.mds_token_file: Path | None = None
@@ -250,10 +261,11 @@ class DemoMobility:
             sim = scooter_at(self.roads, vehicle, node)
             sim.battery_pct = 90.0 - 10 * index
             self.scooters[vehicle] = _Vehicle(sim, stack.enter_context(NmeaPty()), node, at)
+            tracked = self.tracker.scooters[vehicle]
             self.fleet.deploy(
-                self.fleet_ids[vehicle],
-                f"HN-{index + 1:04d}",
-                SCOOTER_TYPE.vehicle_type_id,
+                tracked.device_id,
+                tracked.vehicle_id,
+                tracked.vehicle_type_id,
                 self._place(node),
                 sim.battery_pct,
                 at,
@@ -448,25 +460,16 @@ class DemoMobility:
                     continue
                 position = (values["lat_deg"], values["lon_deg"])
                 entry.position = position
-                self._scooter_fix(vehicle, entry, ts, position)
-
-    def _scooter_fix(
-        self, vehicle: str, entry: _Vehicle, ts: int, position: tuple[float, float]
-    ) -> None:
-        """The fleet follows the scooter's lock: unlocked starts a trip, locked again ends it."""
-        device = self.fleet_ids[vehicle]
-        state = self.fleet.scooters[device].state
-        locked = entry.values.get("locked", 1.0) >= 0.5
-        battery = entry.values.get("soc_pct", self.fleet.scooters[device].battery_pct)
-        if state == "available" and not locked:
-            self.fleet.start_trip(device, ts)
-        elif state == "on_trip" and locked:
-            self.fleet.end_trip(device, ts, position, battery)
-            return
-        if self.fleet.scooters[device].state == "on_trip":
-            speed = entry.values.get("speed_mps", 0.0)
-            heading = entry.values.get("heading_deg")
-            self.fleet.report(device, ts, position, speed, heading, battery)
+                # The fleet follows the scooter's lock: unlocked starts a trip, locked ends it.
+                self.tracker.fix(
+                    vehicle,
+                    ts,
+                    position,
+                    locked=_flag(entry.values.get("locked")),
+                    battery_pct=entry.values.get("soc_pct"),
+                    speed_mps=entry.values.get("speed_mps"),
+                    heading_deg=entry.values.get("heading_deg"),
+                )
 
     def route_commands(self) -> dict[str, int]:
         """Route commands the service sent (resends included), those the depot gateway
@@ -630,6 +633,11 @@ class _StateReader:
 
     def __call__(self) -> VehicleState | None:
         return VehicleState.model_validate(self._vehicle.interface_state())
+
+
+def _flag(value: float | None) -> bool | None:
+    """A stored yes/no reading (1.0 or 0.0) as a flag; None if never reported."""
+    return None if value is None else value >= 0.5
 
 
 def _clock_time(epoch_s: float) -> str:
