@@ -108,12 +108,15 @@ class ChargePoint:
             and t - self.last_heartbeat >= self.failsafe_timeout_s
         )
 
+    def applied_limit_a(self, t: float) -> float:
+        """The limit in force: the commanded one, or the fail-safe one once the watchdog expired."""
+        return self.failsafe_current_a if self.failsafe_active(t) else self.commanded_limit_a
+
     def offered_current_a(self, t: float) -> float:
         """The current the charge point offers the car at *t* (0 when paused or disabled)."""
         if not self.enabled:
             return 0.0
-        limit = self.failsafe_current_a if self.failsafe_active(t) else self.commanded_limit_a
-        limit = min(limit, self.device_max_a)
+        limit = min(self.applied_limit_a(t), self.device_max_a)
         return limit if limit >= MIN_CURRENT_A else 0.0
 
     # -- the car ---------------------------------------------------------------------------------
@@ -206,6 +209,16 @@ class ChargePoint:
         if self._visit is None:
             return STATE_A
         return STATE_C if self.phase_currents_a(t)[0] > 0.0 else STATE_B
+
+    def pilot_state(self, t: float) -> str:
+        """IEC 61851 state and pilot, as chargers report it: "A1" no car, "B1" connected with no
+        current offered (paused or disabled), "B2" offered but not drawing, "C2" charging."""
+        state = self.state(t)
+        if state == STATE_A:
+            return "A1"
+        if state == STATE_C:
+            return "C2"
+        return "B2" if self.offered_current_a(t) > 0 else "B1"
 
     def advance(self, start: float, end: float) -> None:
         """Plug cars in and out and deliver energy from *start* to *end*."""

@@ -9,17 +9,9 @@ The charger declares Modbus communication lost when no message arrives within th
 register table, so the simulator assumes 0 A (pause).
 """
 
-from collections.abc import Callable
-
-from simulators.modbus._charger import (
-    MAX_CURRENT_A,
-    STATE_A,
-    STATE_C,
-    ChargePoint,
-    accepted_limit,
-)
-from simulators.modbus._device import PHASES, STATEFUL_STEP_S, PhaseExchange, SimulatedDevice
+from simulators.modbus._charger import accepted_limit
 from simulators.modbus._registers import ModbusError, Point, Table
+from simulators.modbus._wallbox import ChargerDevice, CommandRegisters, Reading, per_phase
 
 
 def _u32(address: int, scale: float = 1.0) -> Point:
@@ -28,19 +20,27 @@ def _u32(address: int, scale: float = 1.0) -> Point:
 
 SERIAL = Point(Table.HOLDING, 0x4000, "string", words=4)
 FIRMWARE = _u32(0x4004)
-MAX_RATED_CURRENT = _u32(0x4006, 0.001)
 ERROR_CODE = _u32(0x4008)
 SOCKET_LOCK_STATE = _u32(0x400A)
 CHARGING_STATE = _u32(0x400C)
-CURRENT_LIMIT = _u32(0x400E, 0.001)
-CURRENT = (_u32(0x4010, 0.001), _u32(0x4012, 0.001), _u32(0x4014, 0.001))
-VOLTAGE = (_u32(0x4016, 0.1), _u32(0x4018, 0.1), _u32(0x401A, 0.1))
-ACTIVE_POWER = _u32(0x401C)
-SESSION_ENERGY = _u32(0x401E)
 SET_CURRENT_LIMIT = _u32(0x4100, 0.001)
 LOCK_SOCKET = Point(Table.HOLDING, 0x4103, "u16")
 START_STOP = Point(Table.HOLDING, 0x4105, "u16")
 COMMUNICATION_TIMEOUT = Point(Table.HOLDING, 0x4106, "u16")
+READINGS = (
+    Reading(_u32(0x4006, 0.001), "device_max_a"),
+    Reading(_u32(0x400E, 0.001), "offered_current_a", truth="charge_current_limit_a"),
+    *per_phase("current_a", (_u32(0x4010, 0.001), _u32(0x4012, 0.001), _u32(0x4014, 0.001))),
+    *per_phase("voltage_v", (_u32(0x4016, 0.1), _u32(0x4018, 0.1), _u32(0x401A, 0.1))),
+    Reading(_u32(0x401C), "active_power_w", truth="active_power_w"),
+    Reading(_u32(0x401E), "session_energy_wh", truth="session_energy_wh"),
+    Reading(SET_CURRENT_LIMIT, "commanded_limit_a"),
+    Reading(COMMUNICATION_TIMEOUT, "failsafe_timeout_s"),
+)
+# The setpoint (0x4100) is a two-register write of its own; the socket lock is the device's.
+COMMANDS = CommandRegisters(
+    enable=START_STOP.address, enable_value=0, failsafe_timeout=COMMUNICATION_TIMEOUT.address
+)
 
 BLOCKS = (
     (Table.HOLDING, 0x4000, 0x0020),
@@ -49,32 +49,20 @@ BLOCKS = (
 )
 FALLBACK_CURRENT_A = 0.0
 DEFAULT_TIMEOUT_S = 600.0
-# Charging state codes in bits 8-14 of 0x400C.
-_IDLE, _B2_READY, _C1_PAUSED, _C2_CHARGING = 0, 2, 3, 4
+# Charging state codes in bits 8-14 of 0x400C: idle, C1 paused, B2 ready, C2 charging.
+STATE_CODES = {"A1": 0, "B1": 3, "B2": 2, "C2": 4}
 
 
-class AbbTerraAc(SimulatedDevice):
+class AbbTerraAc(ChargerDevice):
     """One Terra AC wallbox with its commuter's car."""
 
     model = "abb_terra_ac"
-    max_step_s = STATEFUL_STEP_S
-
-    def __init__(self, *, now: Callable[[], float], seed: int, unit_max_current_a: float) -> None:
-        super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.charge_point = ChargePoint(
-            seed=seed,
-            start=self.time,
-            device_max_a=min(MAX_CURRENT_A, unit_max_current_a),
-            failsafe_current_a=FALLBACK_CURRENT_A,
-            failsafe_timeout_s=DEFAULT_TIMEOUT_S,
-        )
-        self.socket_locked = True
-
-    def _advance(self, start: float, end: float) -> None:
-        self.charge_point.advance(start, end)
-
-    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange]:
-        return self.charge_point.exchange(t)
+    register_blocks = BLOCKS
+    readings = READINGS
+    commands = COMMANDS
+    default_failsafe_current_a = FALLBACK_CURRENT_A
+    default_failsafe_timeout_s = DEFAULT_TIMEOUT_S
+    socket_locked = True
 
     def received(self, now: float) -> None:
         # Any Modbus message counts as communication for the Terra AC's watchdog.
@@ -93,51 +81,23 @@ class AbbTerraAc(SimulatedDevice):
                 return ModbusError.ILLEGAL_VALUE
             point.command(amps, self.time)
             return None
-        if len(values) != 1:
-            return ModbusError.ILLEGAL_ADDRESS
-        value = values[0]
-        if address == COMMUNICATION_TIMEOUT.address:
-            point.failsafe_timeout_s = float(value)
-        elif address in (LOCK_SOCKET.address, START_STOP.address):
-            if value not in (0, 1):
+        if address == LOCK_SOCKET.address and len(values) == 1:
+            if values[0] not in (0, 1):
                 return ModbusError.ILLEGAL_VALUE
-            if address == LOCK_SOCKET.address:
-                self.socket_locked = value == 1
-            else:
-                point.enabled = value == 0  # 0 start, 1 stop
-        else:
-            return ModbusError.ILLEGAL_ADDRESS
-        point.heartbeat(self.time)
-        return None
-
-    def _charging_state_code(self, t: float) -> int:
-        point = self.charge_point
-        state = point.state(t)
-        if state == STATE_A:
-            return _IDLE
-        if state == STATE_C:
-            return _C2_CHARGING
-        return _C1_PAUSED if point.offered_current_a(t) == 0 else _B2_READY
+            self.socket_locked = values[0] == 1
+            point.heartbeat(self.time)
+            return None
+        return super()._write(address, values)
 
     def _render(self, t: float) -> None:
+        super()._render(t)
         point = self.charge_point
         self.show_text(SERIAL, f"TAC{self.seed % 100_000:05d}")
         self.show(FIRMWARE, 0x01_06_05_00)
-        self.show(MAX_RATED_CURRENT, point.device_max_a)
         self.show(ERROR_CODE, 0)
         connected = 0x111 if point.connected else (0x011 if self.socket_locked else 0x001)
         self.show(SOCKET_LOCK_STATE, connected)
-        self.show(CHARGING_STATE, self._charging_state_code(t) << 8)
-        self.show(CURRENT_LIMIT, point.offered_current_a(t), ("charge_current_limit_a", None))
-        currents, voltages = point.phase_currents_a(t), point.voltages_v(t)
-        for index, phase in enumerate(PHASES):
-            self.show(CURRENT[index], currents[index], ("current_a", phase))
-            self.show(VOLTAGE[index], voltages[index], ("voltage_v", phase))
-        self.show(ACTIVE_POWER, sum(point.phase_powers_w(t)), ("active_power_w", None))
-        self.show(SESSION_ENERGY, point.session_energy_wh, ("session_energy_wh", None))
-        self.show(SET_CURRENT_LIMIT, point.commanded_limit_a)
+        self.show(CHARGING_STATE, STATE_CODES[point.pilot_state(t)] << 8)
         self.show(LOCK_SOCKET, 1 if self.socket_locked else 0)
         self.show(START_STOP, 0 if point.enabled else 1)
-        self.show(COMMUNICATION_TIMEOUT, point.failsafe_timeout_s)
-        self.record(("charger_state", None), float(point.state(t)))
         self.mirror_holding_to_input()

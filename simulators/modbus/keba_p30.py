@@ -9,17 +9,8 @@ Fail-safe: 5016 sets the fail-safe current (mA), 5018 the timeout (s, 0 = off); 
 within the timeout the station offers the fail-safe current.
 """
 
-from collections.abc import Callable
-
-from simulators.modbus._charger import (
-    MAX_CURRENT_A,
-    STATE_A,
-    STATE_C,
-    ChargePoint,
-    accepted_limit,
-)
-from simulators.modbus._device import PHASES, STATEFUL_STEP_S, PhaseExchange, SimulatedDevice
 from simulators.modbus._registers import ModbusError, Point, Table
+from simulators.modbus._wallbox import ChargerDevice, CommandRegisters, Reading, per_phase
 
 
 def _u32(address: int, scale: float = 1.0) -> Point:
@@ -29,44 +20,39 @@ def _u32(address: int, scale: float = 1.0) -> Point:
 CHARGING_STATE = _u32(1000)
 CABLE_STATE = _u32(1004)
 ERROR_CODE = _u32(1006)
-CURRENT = (_u32(1008, 0.001), _u32(1010, 0.001), _u32(1012, 0.001))
 SERIAL_NUMBER = _u32(1014)
 PRODUCT_TYPE = _u32(1016)
 FIRMWARE = _u32(1018)
-ACTIVE_POWER = _u32(1020, 0.001)
-TOTAL_ENERGY = _u32(1036, 0.1)
-VOLTAGE = (_u32(1040), _u32(1042), _u32(1044))
-POWER_FACTOR = _u32(1046, 0.001)  # 0.1 % → ratio
-MAX_CHARGING_CURRENT = _u32(1100, 0.001)
-MAX_SUPPORTED_CURRENT = _u32(1110, 0.001)
 RFID_CARD = _u32(1500)
-SESSION_ENERGY = _u32(1502, 0.1)
 PHASE_SWITCH_SOURCE = _u32(1550)
 PHASE_SWITCH_STATE = _u32(1552)
-FAILSAFE_CURRENT = _u32(1600, 0.001)
-FAILSAFE_TIMEOUT = _u32(1602)
 READINGS = (
-    CHARGING_STATE,
-    CABLE_STATE,
-    ERROR_CODE,
-    *CURRENT,
-    SERIAL_NUMBER,
-    PRODUCT_TYPE,
-    FIRMWARE,
-    ACTIVE_POWER,
-    TOTAL_ENERGY,
-    *VOLTAGE,
-    POWER_FACTOR,
-    MAX_CHARGING_CURRENT,
-    MAX_SUPPORTED_CURRENT,
-    RFID_CARD,
-    SESSION_ENERGY,
-    PHASE_SWITCH_SOURCE,
-    PHASE_SWITCH_STATE,
-    FAILSAFE_CURRENT,
-    FAILSAFE_TIMEOUT,
+    *per_phase("current_a", (_u32(1008, 0.001), _u32(1010, 0.001), _u32(1012, 0.001))),
+    *per_phase("voltage_v", (_u32(1040), _u32(1042), _u32(1044))),
+    Reading(_u32(1020, 0.001), "active_power_w", truth="active_power_w"),
+    Reading(_u32(1036, 0.1), "energy_import_wh", truth="energy_import_wh"),
+    Reading(_u32(1046, 0.001), "power_factor", truth="power_factor"),  # 0.1 % → ratio
+    Reading(_u32(1100, 0.001), "offered_current_a", truth="charge_current_limit_a"),
+    Reading(_u32(1110, 0.001), "device_max_a"),
+    Reading(_u32(1502, 0.1), "session_energy_wh", truth="session_energy_wh"),
+    Reading(_u32(1600, 0.001), "failsafe_current_a"),
+    Reading(_u32(1602), "failsafe_timeout_s"),
 )
-_READABLE = frozenset(point.address for point in READINGS)
+_READABLE = frozenset(
+    point.address
+    for point in (
+        CHARGING_STATE,
+        CABLE_STATE,
+        ERROR_CODE,
+        SERIAL_NUMBER,
+        PRODUCT_TYPE,
+        FIRMWARE,
+        RFID_CARD,
+        PHASE_SWITCH_SOURCE,
+        PHASE_SWITCH_STATE,
+        *(reading.point for reading in READINGS),
+    )
+)
 
 SET_CHARGING_CURRENT = 5004  # mA
 SET_ENERGY = 5010  # 10 Wh
@@ -75,34 +61,30 @@ ENABLE_STATION = 5014  # 0 disable, 1 enable
 SET_FAILSAFE_CURRENT = 5016  # mA
 SET_FAILSAFE_TIMEOUT = 5018  # s
 SET_FAILSAFE_PERSIST = 5020
+COMMANDS = CommandRegisters(
+    enable=ENABLE_STATION,
+    enable_value=1,
+    failsafe_timeout=SET_FAILSAFE_TIMEOUT,
+    setpoint=SET_CHARGING_CURRENT,
+    failsafe_current=SET_FAILSAFE_CURRENT,
+    amps=lambda milliamps: milliamps / 1000.0,
+    acknowledged=frozenset({SET_ENERGY, UNLOCK_PLUG, SET_FAILSAFE_PERSIST}),
+)
 PRODUCT_CODE = 321210  # P30 x-series, 3 phases 32 A, energy meter fitted, no RFID reader
 # KEBA's fail-safe is off until configured; when enabled its usual fallback is 6 A.
 DEFAULT_FAILSAFE_CURRENT_A = 6.0
-_CHARGING, _READY, _NOT_READY, _INTERRUPTED = 3, 2, 1, 5
+STATE_CODES = {"A1": 1, "B1": 5, "B2": 2, "C2": 3}  # not ready, interrupted, ready, charging
 
 
-class KebaP30(SimulatedDevice):
+class KebaP30(ChargerDevice):
     """One KeContact P30 x-series with its commuter's car."""
 
     model = "keba_p30"
-    max_step_s = STATEFUL_STEP_S
-
-    def __init__(self, *, now: Callable[[], float], seed: int, unit_max_current_a: float) -> None:
-        blocks = [(Table.HOLDING, address, 2) for address in sorted(_READABLE)]
-        super().__init__(now=now, seed=seed, blocks=blocks)
-        self.charge_point = ChargePoint(
-            seed=seed,
-            start=self.time,
-            device_max_a=min(MAX_CURRENT_A, unit_max_current_a),
-            failsafe_current_a=DEFAULT_FAILSAFE_CURRENT_A,
-            failsafe_timeout_s=0.0,
-        )
-
-    def _advance(self, start: float, end: float) -> None:
-        self.charge_point.advance(start, end)
-
-    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange]:
-        return self.charge_point.exchange(t)
+    register_blocks = tuple((Table.HOLDING, address, 2) for address in sorted(_READABLE))
+    readings = READINGS
+    commands = COMMANDS
+    default_failsafe_current_a = DEFAULT_FAILSAFE_CURRENT_A
+    default_failsafe_timeout_s = 0.0
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         # One 32-bit value per request, exactly as the programmers guide demands.
@@ -112,61 +94,14 @@ class KebaP30(SimulatedDevice):
             return ModbusError.ILLEGAL_ADDRESS
         return super().read(table, address, count)
 
-    def _write(self, address: int, values: list[int]) -> ModbusError | None:
-        if len(values) != 1:
-            return ModbusError.ILLEGAL_ADDRESS
-        value, point = values[0], self.charge_point
-        if address in (SET_CHARGING_CURRENT, SET_FAILSAFE_CURRENT):
-            amps = value / 1000.0
-            if not accepted_limit(amps, point.device_max_a):
-                return ModbusError.ILLEGAL_VALUE
-            if address == SET_CHARGING_CURRENT:
-                point.command(amps, self.time)
-                return None
-            point.failsafe_current_a = amps
-        elif address == SET_FAILSAFE_TIMEOUT:
-            point.failsafe_timeout_s = float(value)
-        elif address == ENABLE_STATION:
-            if value not in (0, 1):
-                return ModbusError.ILLEGAL_VALUE
-            point.enabled = value == 1
-        elif address not in (SET_ENERGY, UNLOCK_PLUG, SET_FAILSAFE_PERSIST):
-            return ModbusError.ILLEGAL_ADDRESS
-        point.heartbeat(self.time)  # every write feeds the fail-safe watchdog
-        return None
-
-    def _charging_state_code(self, t: float) -> int:
-        point = self.charge_point
-        state = point.state(t)
-        if state == STATE_C:
-            return _CHARGING
-        if state == STATE_A:
-            return _NOT_READY
-        return _INTERRUPTED if point.offered_current_a(t) == 0 else _READY
-
     def _render(self, t: float) -> None:
-        point = self.charge_point
-        self.show(CHARGING_STATE, self._charging_state_code(t))
-        self.show(CABLE_STATE, 7 if point.connected else 0)
+        super()._render(t)
+        self.show(CHARGING_STATE, STATE_CODES[self.charge_point.pilot_state(t)])
+        self.show(CABLE_STATE, 7 if self.charge_point.connected else 0)
         self.show(ERROR_CODE, 0)
-        currents, voltages = point.phase_currents_a(t), point.voltages_v(t)
-        for index, phase in enumerate(PHASES):
-            self.show(CURRENT[index], currents[index], ("current_a", phase))
-            self.show(VOLTAGE[index], voltages[index], ("voltage_v", phase))
         self.show(SERIAL_NUMBER, 18_000_000 + self.seed % 1_000_000)
         self.show(PRODUCT_TYPE, PRODUCT_CODE)
         self.show(FIRMWARE, 0x01_0B_00)
-        self.show(ACTIVE_POWER, sum(point.phase_powers_w(t)), ("active_power_w", None))
-        self.show(TOTAL_ENERGY, point.total_energy_wh, ("energy_import_wh", None))
-        self.show(POWER_FACTOR, 0.99 if currents[0] > 0 else 0.0, ("power_factor", None))
-        self.show(
-            MAX_CHARGING_CURRENT, point.offered_current_a(t), ("charge_current_limit_a", None)
-        )
-        self.show(MAX_SUPPORTED_CURRENT, point.device_max_a)
         self.show(RFID_CARD, 0)
-        self.show(SESSION_ENERGY, point.session_energy_wh, ("session_energy_wh", None))
         self.show(PHASE_SWITCH_SOURCE, 0)
         self.show(PHASE_SWITCH_STATE, 1)
-        self.show(FAILSAFE_CURRENT, point.failsafe_current_a)
-        self.show(FAILSAFE_TIMEOUT, point.failsafe_timeout_s)
-        self.record(("charger_state", None), float(point.state(t)))

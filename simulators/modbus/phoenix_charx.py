@@ -9,17 +9,8 @@ x244 power (s32, mW), x250 energy (s64, Wh), x287 charging time (u32, s), x289 s
 a fail-safe pair next to the setpoint: x302 fail-safe current (A), x303 timeout (s, 0 = off).
 """
 
-from collections.abc import Callable
-
-from simulators.modbus._charger import (
-    MAX_CURRENT_A,
-    STATE_A,
-    STATE_C,
-    ChargePoint,
-    accepted_limit,
-)
-from simulators.modbus._device import PHASES, STATEFUL_STEP_S, PhaseExchange, SimulatedDevice
-from simulators.modbus._registers import ModbusError, Point, Table
+from simulators.modbus._registers import Point, Table
+from simulators.modbus._wallbox import ChargerDevice, CommandRegisters, Reading, per_phase
 
 POINT_BASE = 1000  # charging point 1
 
@@ -32,20 +23,37 @@ DEVICE_NAME = Point(Table.HOLDING, 100, "string", words=10)
 SOFTWARE_VERSION = Point(Table.HOLDING, 110, "string", words=4)
 CONTROLLER_COUNT = Point(Table.HOLDING, 114, "u16")
 METER_TYPE = _at(112, "u16")
-VOLTAGE = (_at(232, "s32", 0.001), _at(234, "s32", 0.001), _at(236, "s32", 0.001))
-CURRENT = (_at(238, "s32", 0.001), _at(240, "s32", 0.001), _at(242, "s32", 0.001))
-ACTIVE_POWER = _at(244, "s32", 0.001)
-TOTAL_ENERGY = _at(250, "s64")
 STATE_OF_CHARGE = _at(264, "u16")
 EV_ID = _at(265, "string", words=10)
 RFID = _at(275, "string", words=10)
-CHARGING_TIME = _at(287, "u32")
-SESSION_ENERGY = _at(289, "u32")
 IEC_STATE = _at(299, "u16")
 ENABLE = _at(300, "u16")
 CURRENT_SETPOINT = _at(301, "u16")
 FAILSAFE_CURRENT = _at(302, "u16")
 FAILSAFE_TIMEOUT = _at(303, "u16")
+READINGS = (
+    *per_phase(
+        "voltage_v", (_at(232, "s32", 0.001), _at(234, "s32", 0.001), _at(236, "s32", 0.001))
+    ),
+    *per_phase(
+        "current_a", (_at(238, "s32", 0.001), _at(240, "s32", 0.001), _at(242, "s32", 0.001))
+    ),
+    Reading(_at(244, "s32", 0.001), "active_power_w", truth="active_power_w"),
+    Reading(_at(250, "s64"), "energy_import_wh", truth="energy_import_wh"),
+    Reading(_at(287, "u32"), "session_time_s"),
+    Reading(_at(289, "u32"), "session_energy_wh", truth="session_energy_wh"),
+    # The setpoint reads back the current in force: the fail-safe one once it applies.
+    Reading(CURRENT_SETPOINT, "applied_limit_a", truth="charge_current_limit_a"),
+    Reading(FAILSAFE_CURRENT, "failsafe_current_a"),
+    Reading(FAILSAFE_TIMEOUT, "failsafe_timeout_s"),
+)
+COMMANDS = CommandRegisters(
+    enable=ENABLE.address,
+    enable_value=1,
+    failsafe_timeout=FAILSAFE_TIMEOUT.address,
+    setpoint=CURRENT_SETPOINT.address,
+    failsafe_current=FAILSAFE_CURRENT.address,
+)
 
 BLOCKS = tuple(
     (table, start, count)
@@ -56,86 +64,26 @@ DEFAULT_FAILSAFE_CURRENT_A = 6.0
 METER_INTERNAL = 1
 
 
-class PhoenixCharx(SimulatedDevice):
+class PhoenixCharx(ChargerDevice):
     """A CHARX SEC-3100 controlling one charging point with its commuter's car."""
 
     model = "phoenix_charx"
-    max_step_s = STATEFUL_STEP_S
-
-    def __init__(self, *, now: Callable[[], float], seed: int, unit_max_current_a: float) -> None:
-        super().__init__(now=now, seed=seed, blocks=BLOCKS)
-        self.charge_point = ChargePoint(
-            seed=seed,
-            start=self.time,
-            device_max_a=min(MAX_CURRENT_A, unit_max_current_a),
-            failsafe_current_a=DEFAULT_FAILSAFE_CURRENT_A,
-            failsafe_timeout_s=0.0,
-        )
-
-    def _advance(self, start: float, end: float) -> None:
-        self.charge_point.advance(start, end)
-
-    def ac_exchange(self, t: float) -> tuple[PhaseExchange, PhaseExchange, PhaseExchange]:
-        return self.charge_point.exchange(t)
-
-    def _write(self, address: int, values: list[int]) -> ModbusError | None:
-        if len(values) != 1:
-            return ModbusError.ILLEGAL_ADDRESS
-        value, point = values[0], self.charge_point
-        if address in (CURRENT_SETPOINT.address, FAILSAFE_CURRENT.address):
-            if not accepted_limit(float(value), point.device_max_a):
-                return ModbusError.ILLEGAL_VALUE
-            if address == CURRENT_SETPOINT.address:
-                point.command(float(value), self.time)
-                return None
-            point.failsafe_current_a = float(value)
-        elif address == FAILSAFE_TIMEOUT.address:
-            point.failsafe_timeout_s = float(value)
-        elif address == ENABLE.address:
-            if value not in (0, 1):
-                return ModbusError.ILLEGAL_VALUE
-            point.enabled = value == 1
-        else:
-            return ModbusError.ILLEGAL_ADDRESS
-        point.heartbeat(self.time)
-        return None
-
-    def _iec_state(self, t: float) -> str:
-        point = self.charge_point
-        state = point.state(t)
-        if state == STATE_A:
-            return "A1"
-        if state == STATE_C:
-            return "C2"
-        return "B2" if point.offered_current_a(t) > 0 else "B1"
-
-    def setpoint_shown_a(self, t: float) -> float:
-        """The setpoint register: the commanded current, or the fail-safe one once it applies."""
-        point = self.charge_point
-        return point.failsafe_current_a if point.failsafe_active(t) else point.commanded_limit_a
+    register_blocks = BLOCKS
+    readings = READINGS
+    commands = COMMANDS
+    default_failsafe_current_a = DEFAULT_FAILSAFE_CURRENT_A
+    default_failsafe_timeout_s = 0.0
 
     def _render(self, t: float) -> None:
-        point = self.charge_point
+        super()._render(t)
         self.show_text(DEVICE_NAME, "CHARX SEC-3100")
         self.show_text(SOFTWARE_VERSION, "1.6.3")
         self.show(CONTROLLER_COUNT, 1)
         self.show(METER_TYPE, METER_INTERNAL)
-        currents, voltages = point.phase_currents_a(t), point.voltages_v(t)
-        for index, phase in enumerate(PHASES):
-            self.show(VOLTAGE[index], voltages[index], ("voltage_v", phase))
-            self.show(CURRENT[index], currents[index], ("current_a", phase))
-        self.show(ACTIVE_POWER, sum(point.phase_powers_w(t)), ("active_power_w", None))
-        self.show(TOTAL_ENERGY, point.total_energy_wh, ("energy_import_wh", None))
         self.show(STATE_OF_CHARGE, 0)
         self.show_text(EV_ID, "")
         self.show_text(RFID, "")
-        self.show(CHARGING_TIME, point.session_seconds)
-        self.show(SESSION_ENERGY, point.session_energy_wh, ("session_energy_wh", None))
-        state = self._iec_state(t).encode("ascii")
+        state = self.charge_point.pilot_state(t).encode("ascii")  # the state's name, as ASCII
         self.show(IEC_STATE, state[0] << 8 | state[1])
-        self.show(ENABLE, 1 if point.enabled else 0)
-        self.show(CURRENT_SETPOINT, self.setpoint_shown_a(t), ("charge_current_limit_a", None))
-        self.show(FAILSAFE_CURRENT, point.failsafe_current_a)
-        self.show(FAILSAFE_TIMEOUT, point.failsafe_timeout_s)
-        self.record(("charger_state", None), float(point.state(t)))
+        self.show(ENABLE, 1 if self.charge_point.enabled else 0)
         self.mirror_holding_to_input()
