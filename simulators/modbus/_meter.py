@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from simulators.modbus._device import PHASES, SimulatedDevice
 from simulators.modbus._electrics import AcSnapshot, EnergyCounters
-from simulators.modbus._registers import Point, Table
+from simulators.modbus._registers import ModbusError, Point, Table
 from simulators.modbus._site import MeteredSite
 
 PhaseQuantity = Callable[[AcSnapshot, int], float]
@@ -70,6 +70,15 @@ SITE_QUANTITIES: dict[str, SiteQuantity] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Setting:
+    """A one-register setup value the meter accepts writes to: its values and its default."""
+
+    point: Point
+    values: range
+    default: int
+
+
+@dataclass(frozen=True, slots=True)
 class Reading:
     """One register of a meter's map and the quantity it shows.
 
@@ -98,13 +107,15 @@ def per_phase(quantity: str, points: Sequence[Point], *, truth: bool = True) -> 
 class RegisterMeter(MeteredSite, SimulatedDevice):
     """A meter whose register map is a table of readings of its site's quantities.
 
-    Subclasses set ``phases``, ``register_blocks`` and ``readings``, and extend :meth:`_render`
-    with what their map holds besides (setup registers, serial numbers).
+    Subclasses set ``phases``, ``register_blocks``, ``readings`` and the writable ``settings``
+    (none: the meter refuses every write), and extend :meth:`_render` with what their map holds
+    besides (fixed setup registers, serial numbers).
     """
 
     phases: ClassVar[int]
     register_blocks: ClassVar[Iterable[tuple[Table, int, int]]]
     readings: ClassVar[Sequence[Reading]]
+    settings: ClassVar[Sequence[Setting]] = ()
 
     def __init__(
         self,
@@ -123,6 +134,17 @@ class RegisterMeter(MeteredSite, SimulatedDevice):
             peak_w=peak_w,
             behind_the_meter=behind_the_meter,
         )
+        self._settings = {setting.point.address: setting.default for setting in self.settings}
+
+    def _write(self, address: int, values: list[int]) -> ModbusError | None:
+        writable = {setting.point.address: setting for setting in self.settings}
+        setting = writable.get(address) if len(values) == 1 else None
+        if setting is None:
+            return ModbusError.ILLEGAL_ADDRESS
+        if values[0] not in setting.values:
+            return ModbusError.ILLEGAL_VALUE
+        self._settings[address] = values[0]
+        return None
 
     def _render(self, t: float) -> None:
         snapshot, counters = self.site.snapshot(t), self.site.counters
@@ -134,3 +156,5 @@ class RegisterMeter(MeteredSite, SimulatedDevice):
                 value = PHASE_QUANTITIES[reading.quantity](snapshot, reading.phase)
                 phase = PHASES[reading.phase] if self.phases == 3 else None
             self.show(reading.point, value, (reading.quantity, phase) if reading.truth else None)
+        for setting in self.settings:
+            self.show(setting.point, self._settings[setting.point.address])

@@ -11,10 +11,7 @@ holds the high word of V L3-L1 ("limited to a word at a time" in the protocol). 
 "PFA, PFB & X models" protocol moves the registers after 0x002D; it is not simulated.
 """
 
-from collections.abc import Callable, Sequence
-
-from simulators.modbus._device import SimulatedDevice
-from simulators.modbus._meter import Reading, RegisterMeter, per_phase
+from simulators.modbus._meter import Reading, RegisterMeter, Setting, per_phase
 from simulators.modbus._registers import ModbusError, Point, Table
 
 IDENTIFICATION_CODE = 1648  # EM24DINAV23XE1X
@@ -76,7 +73,7 @@ BLOCKS = tuple(
         (0xA100, 0x0001),
     )
 )
-_WRITABLE = {PHASE_CONFIG.address: range(5), APPLICATION.address: range(8)}
+SETTINGS = (Setting(PHASE_CONFIG, range(5), 0), Setting(APPLICATION, range(8), APPLICATION_H))
 
 
 class Em24(RegisterMeter):
@@ -86,41 +83,18 @@ class Em24(RegisterMeter):
     phases = 3
     register_blocks = BLOCKS
     readings = READINGS
-
-    def __init__(
-        self,
-        *,
-        now: Callable[[], float],
-        load: str,
-        seed: int,
-        peak_w: float | None = None,
-        behind_the_meter: Sequence[SimulatedDevice] = (),
-    ) -> None:
-        super().__init__(
-            now=now, load=load, seed=seed, peak_w=peak_w, behind_the_meter=behind_the_meter
-        )
-        self._settings = {PHASE_CONFIG.address: 0, APPLICATION.address: APPLICATION_H}
+    settings = SETTINGS
 
     def read(self, table: Table, address: int, count: int) -> list[int] | ModbusError:
         if address == IDENTIFICATION_ADDRESS and count == 1:
             return [IDENTIFICATION_CODE]  # table 2.6-1: a word read on its own
         return super().read(table, address, count)
 
-    def _write(self, address: int, values: list[int]) -> ModbusError | None:
-        if len(values) != 1 or address not in _WRITABLE:
-            return ModbusError.ILLEGAL_ADDRESS
-        if values[0] not in _WRITABLE[address]:
-            return ModbusError.ILLEGAL_VALUE
-        self._settings[address] = values[0]
-        return None
-
     def _render(self, t: float) -> None:
         super()._render(t)
         self.show(PHASE_SEQUENCE, 0.0)
         self.show(HARDWARE_VERSION, 0x1000)
         self.show(FIRMWARE_VERSION, 0x1204)
-        self.show(PHASE_CONFIG, self._settings[PHASE_CONFIG.address])
-        self.show(APPLICATION, self._settings[APPLICATION.address])
         self.show(SWITCH_POSITION, 3.0)  # "Locked"
         self.show_text(SERIAL, f"BX{self.seed % 100_000:05d}0010")
         self.mirror_holding_to_input()
