@@ -12,7 +12,8 @@ from simulators.modbus._calendar import is_day_off
 from simulators.modbus._charger import STATE_A, STATE_B, STATE_C, ChargePoint
 from simulators.modbus._electrics import EnergyCounters
 from simulators.modbus._loads import LoadCurve
-from simulators.modbus._registers import Table
+from simulators.modbus._meter import Reading
+from simulators.modbus._registers import Point, Table
 from simulators.modbus._sun import (
     clear_sky_irradiance_w_m2,
     pv_ac_power_w,
@@ -306,6 +307,34 @@ def test_charx_setpoint_shows_the_failsafe_current_once_it_applies() -> None:
     clock.t += 21.0
     charx.update(clock.t)
     assert charx.truth()[("charge_current_limit_a", None)] == 10.0
+
+
+@pytest.mark.parametrize(
+    ("charger_class", "stop", "state_address", "paused"),
+    [
+        (KebaP30, (5014, [0]), 1000, [0, 5]),  # "interrupted", u32
+        (AbbTerraAc, (0x4105, [1]), 0x400C, [0, 3 << 8]),  # "C1 paused" in bits 8-14
+        (PhoenixCharx, (1300, [0]), 1299, [ord("B") << 8 | ord("1")]),  # "B1"
+    ],
+)
+def test_a_stopped_charger_with_a_car_shows_its_own_paused_code(
+    charger_class: type[AbbTerraAc | KebaP30 | PhoenixCharx],
+    stop: tuple[int, list[int]],
+    state_address: int,
+    paused: list[int],
+) -> None:
+    clock = Clock(jst(2026, 6, 15, 10.0))
+    charger = charger_class(now=clock, seed=2, unit_max_current_a=32.0)
+    charger.charge_point.connect_vehicle(clock.t, energy_wh=20_000.0)
+    assert charger.write(*stop) is None
+    charger.update(clock.t)
+    assert charger.read(Table.HOLDING, state_address, len(paused)) == paused
+    assert charger.truth()[("charger_state", None)] == STATE_B
+
+
+def test_a_register_table_row_names_a_quantity_the_meter_measures() -> None:
+    with pytest.raises(ValueError, match="voltge_v"):
+        Reading(Point(Table.INPUT, 0x0000, "f32"), "voltge_v", 0)
 
 
 def test_commuters_arrive_in_the_morning_and_leave_in_the_evening() -> None:
