@@ -1,9 +1,10 @@
 """``hinode mobility``: shuttle dispatch, scooter feeds and rebalancing.
 
 This module holds the group and ``dispatch``; the other commands live in ``mobility_feeds``
-(``serve``, ``token``), ``mobility_service`` (``run``), ``mobility_rebalance`` and
-``mobility_tools`` (``gnss``, ``simulate``), and are added below in the order ``--help`` lists
-them. ``mobility_city`` is the simulated scooter city that ``serve`` and ``rebalance`` use.
+(``serve``, ``token``), ``mobility_fleet`` (``fleet``), ``mobility_service`` (``run``),
+``mobility_rebalance`` and ``mobility_tools`` (``gnss``, ``simulate``), and are added below in
+the order ``--help`` lists them. ``mobility_city`` is the simulated scooter city that ``serve``
+and ``rebalance`` use.
 """
 
 from datetime import datetime
@@ -24,7 +25,13 @@ from cloud.mobility import (
     dispatch_document,
     reoptimise,
 )
-from hinode.commands import mobility_feeds, mobility_rebalance, mobility_service, mobility_tools
+from hinode.commands import (
+    mobility_feeds,
+    mobility_fleet,
+    mobility_rebalance,
+    mobility_service,
+    mobility_tools,
+)
 from hinode.commands._errors import fail
 from hinode.commands._mobility_options import JsonFlag, print_json, read_json
 
@@ -96,6 +103,7 @@ def dispatch_command(
 
 
 mobility_feeds.register(app)
+mobility_fleet.register(app)
 mobility_service.register(app)
 mobility_rebalance.register(app)
 mobility_tools.register(app)
