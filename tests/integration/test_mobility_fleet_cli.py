@@ -107,8 +107,9 @@ def test_a_scooter_reporting_through_the_broker_shows_in_gbfs_and_its_trip_in_md
             while not vehicles(url):
                 assert process.poll() is None, process.communicate()
                 assert time.monotonic() < deadline, "the scooter never showed in GBFS"
+                parked_at = start + timedelta(seconds=seq)  # each report a fix of its own
                 gateway.publish(
-                    *position(seq, start, STATION, locked=True, battery_pct=90), wait=True
+                    *position(seq, parked_at, STATION, locked=True, battery_pct=90), wait=True
                 )
                 seq += 1
                 time.sleep(0.2)
