@@ -149,7 +149,9 @@ class Fleet:
                 SPEED_M_S
             )
         else:
-            event = stops[0].earliest  # a pickup not due yet: the rider comes then
+            # A pickup not due yet: the rider comes at the earliest, and the plan may hold the
+            # pickup later still (to keep a ride limit); the shuttle's controller waits until then.
+            event = max(stops[0].earliest, self.service.routes[shuttle].timing.service[0])
         if at < event < self.next_report[shuttle]:
             heapq.heappush(self._events, (event, shuttle, False))
         return served

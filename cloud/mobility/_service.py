@@ -24,7 +24,7 @@ from cloud.mobility._geo import LatLon, TravelModel, distance_m
 from cloud.mobility._insertion import Insertion, Route
 from cloud.mobility._progress import ARRIVAL_RADIUS_M, RideRecord
 from cloud.mobility._reoptimise import reoptimise
-from cloud.mobility._routes import RideRequest, Shuttle, Stop
+from cloud.mobility._routes import RideRequest, Shuttle, Stop, schedule
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +200,8 @@ class ShuttleService:
             stop = stops[0]
             if stop.action == "pickup" and at < stop.earliest:
                 break  # waiting for the rider
+            if stop.action == "pickup" and self._held(route.shuttle, position, load, stops, at):
+                break  # boarding later keeps a ride within its limit
             record = self.rides[stop.request]
             if stop.action == "pickup":
                 self.rides[stop.request] = replace(record, pickup_at=at)
@@ -321,6 +323,17 @@ class ShuttleService:
             sid: self._timed(route.shuttle, route.stops, now) for sid, route in self.routes.items()
         }
         self.result = replace(self.result, routes=routes, now=now)
+
+    def _held(
+        self, shuttle: Shuttle, position: LatLon, load: int, stops: list[Stop], at: float
+    ) -> bool:
+        """Whether the plan from here holds the first stop (a pickup) past the shuttle's arrival
+        and the rider's earliest time, so that the ride stays within its limit."""
+        if not any(stop.max_ride_s is not None for stop in stops):
+            return False
+        here = replace(shuttle, position=position, load=load)
+        timing = schedule(here, tuple(stops), self.travel, at)
+        return timing.service[0] > max(timing.arrival[0], stops[0].earliest) + 1e-6
 
     def _timed(self, shuttle: Shuttle, stops: tuple[Stop, ...], now: float) -> Route:
         """Timed from *now*; a stop already behind its window is stretched to its ETA, so that
