@@ -20,6 +20,16 @@ def _key(stop: Stop) -> _Key:
     return (stop.request, stop.action)
 
 
+def _timed_at(route: Route, current: DispatchResult) -> float:
+    """When *route* was timed from its shuttle's position: a shuttle that has not reported since
+    is not taken to have stood still until ``current.now``."""
+    if not route.stops:
+        return current.now
+    return route.timing.arrival[0] - current.travel.seconds(
+        route.shuttle.position, route.stops[0].position
+    )
+
+
 def rebase_batch(
     snapshot: DispatchResult, batch: DispatchResult, current: DispatchResult
 ) -> DispatchResult | None:
@@ -49,9 +59,8 @@ def rebase_batch(
                 stops.append(ahead.pop(key))
             elif owner.get(key) != shuttle:
                 return None  # served meanwhile by the shuttle the batch took it from
-        route = Route.timed(
-            current.routes[shuttle].shuttle, tuple(stops), current.travel, current.now
-        )
+        now = current.routes[shuttle]
+        route = Route.timed(now.shuttle, tuple(stops), current.travel, _timed_at(now, current))
         if not route.timing.feasible:
             return None
         routes[shuttle] = route

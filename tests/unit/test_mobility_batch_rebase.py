@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+import pytest
+
 from cloud.mobility import (
     Refusal,
     RideRequest,
@@ -69,6 +71,10 @@ def test_a_batch_is_retimed_from_where_the_shuttles_moved_meanwhile() -> None:
         ("far", "dropoff"),
     ]
     assert {s.request for s in routes["s0"].stops} == {"near"}
+    # s0 has not reported since: timed from when its route was, not taken to stand still.
+    s0 = routes["s0"]
+    first = s0.stops[0].position
+    assert s0.timing.arrival[0] == pytest.approx(NOW + TRAVEL.seconds(s0.shuttle.position, first))
     # Timed from the position reported after the snapshot, not from the bus stop.
     assert routes["s1"].shuttle.position == halfway
     assert service.result.now == NOW + 30
