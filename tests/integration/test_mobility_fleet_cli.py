@@ -1,6 +1,7 @@
 """``hinode mobility fleet`` as an operator runs it: a scooter reports through a real Mosquitto,
 GBFS shows it, an unlock and a lock make a trip in MDS (for the agency's token) and a new public
-vehicle id in GBFS; SIGTERM ends the service cleanly."""
+vehicle id in GBFS; SIGTERM ends the service cleanly. Restarted on the collector's store and the
+same id secret file, it still serves the trips of earlier hours and the same public ids."""
 
 import hashlib
 import json
@@ -17,12 +18,21 @@ from typing import Any
 
 import pytest
 
+from cloud import open_timeseries
 from messages import Fix, PositionPayload, VehicleState, encode
 from messages import topics as t
 from tests.support.cloud_messages import Publisher
 from tests.support.mosquitto import Mosquitto
 from tests.support.ports import free_port
-from tests.support.scooter_fleet import CONFIG, DEVICE, GATEWAY, OFFICE, SITE, STATION
+from tests.support.scooter_fleet import (
+    CONFIG,
+    DEVICE,
+    GATEWAY,
+    OFFICE,
+    SITE,
+    STATION,
+    stored_position,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -150,4 +160,119 @@ def test_a_scooter_reporting_through_the_broker_shows_in_gbfs_and_its_trip_in_md
             process.communicate()
     assert process.returncode == 0, err
     assert "1 scooters in the fleet, 1 trips" in out
+    assert "(1 stale ignored)" in out
+
+
+def start_fleet(config: Path, broker: str, port: int, *more: str) -> "subprocess.Popen[str]":
+    process = subprocess.Popen(
+        [HINODE, "mobility", "fleet", str(config), "--broker", broker,
+         "--http-port", str(port), *more],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_for(lambda: feeds_up(url) or process.poll() is not None, 30, "feeds")
+    assert process.poll() is None, process.communicate()
+    return process
+
+
+def stop_fleet(process: "subprocess.Popen[str]") -> str:
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    return out
+
+
+def test_a_restarted_fleet_replays_the_stored_trip_and_keeps_its_public_vehicle_id(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    config = tmp_path / "fleet.yaml"
+    config.write_text(CONFIG)
+    token = secrets.token_urlsafe(32)
+    tokens = tmp_path / "mds-tokens"
+    tokens.write_text(f"city-transport:sha256:{hashlib.sha256(token.encode()).hexdigest()}\n")
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    start = hour + timedelta(minutes=10)
+    ended = start + timedelta(minutes=6)
+    # The trip of an hour ago is only in the collector's store: this service never saw it.
+    store = open_timeseries(data_dir)
+    try:
+        store.write(
+            [
+                *stored_position(start, STATION, locked=True, soc_pct=90.0),
+                *stored_position(start + timedelta(minutes=1), STATION, locked=False),
+                *stored_position(start + timedelta(minutes=3), (36.5900, 136.6320)),
+                *stored_position(ended, OFFICE, locked=True, soc_pct=84.0),
+            ]
+        )
+    finally:
+        store.close()
+    options = ("--data-dir", str(data_dir), "--token-file", str(tokens))
+    options += ("--id-secret-file", str(tmp_path / "gbfs-id-secret"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    trips_url = f"{url}/mds/trips?end_time={hour:%Y-%m-%dT%H}"
+    processes: list[subprocess.Popen[str]] = []
+    try:
+        processes.append(start_fleet(config, mosquitto.url, port, *options))
+        status, document = get(trips_url, token=token)
+        assert status == 200, document
+        (trip,) = document["trips"]
+        assert trip["device_id"] == DEVICE
+        assert trip["end_time"] == int(ended.timestamp() * 1000)
+        (first,) = vehicles(url)
+        assert (first["lat"], first["lon"]) == OFFICE
+        assert first["current_fuel_percent"] == 0.84
+        with Publisher(mosquitto.url, client_id="gw-depot") as gateway:
+
+            def report(seq: int, at: datetime, where: tuple[float, float], locked: bool) -> None:
+                """The gateway's report, stored by the collector as it passes the broker."""
+                gateway.publish(*position(seq, at, where, locked=locked, battery_pct=83), wait=True)
+                store = open_timeseries(data_dir)
+                try:
+                    store.write(stored_position(at, where, locked=locked, soc_pct=83.0))
+                finally:
+                    store.close()
+
+            # Unlock until the service's session is subscribed: the scooter leaves GBFS on a
+            # trip (and from then on the broker keeps its reports for the session).
+            seq, deadline = 1, time.monotonic() + 10
+            while vehicles(url):
+                assert time.monotonic() < deadline, "the live unlock never reached the service"
+                report(seq, ended + timedelta(minutes=1, seconds=seq), OFFICE, locked=False)
+                seq += 1
+                time.sleep(0.2)
+            ride_end = ended + timedelta(minutes=3)
+            report(seq, ride_end, STATION, locked=True)
+            wait_for(
+                lambda: [(v["lat"], v["lon"]) for v in vehicles(url)] == [STATION],
+                10,
+                "the scooter parked at the station",
+            )
+            (parked,) = vehicles(url)
+            assert parked["vehicle_id"] != first["vehicle_id"]
+            stop_fleet(processes.pop())
+            # While the service is away, a report the broker keeps for it and the store has.
+            away = ride_end + timedelta(minutes=5)
+            report(seq + 1, away, STATION, locked=True)
+            processes.append(start_fleet(config, mosquitto.url, port, *options))
+            # Replayed before the feeds open: both trips, and the same public id.
+            (again,) = vehicles(url)
+            assert (again["lat"], again["lon"]) == STATION
+            assert again["vehicle_id"] == parked["vehicle_id"]
+            status, document = get(trips_url, token=token)
+            assert status == 200, document
+            assert len(document["trips"]) == 2
+            assert trip["trip_id"] in [replayed["trip_id"] for replayed in document["trips"]]
+            # The next report, an unlock: once it shows, the kept one has come before it.
+            report(seq + 2, away + timedelta(minutes=1), STATION, locked=False)
+            wait_for(lambda: not vehicles(url), 10, "the unlock after the restart")
+        out = stop_fleet(processes.pop())
+    finally:
+        for process in processes:
+            process.kill()
+            process.communicate()
+    # The report the broker kept for the session was replayed already: stale, not a new fix.
+    assert "1 scooters in the fleet, 2 trips" in out
     assert "(1 stale ignored)" in out

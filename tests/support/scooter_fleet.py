@@ -1,4 +1,9 @@
-"""A site's scooter fleet config for ``hinode mobility fleet`` tests: one scooter, one hub."""
+"""A site's scooter fleet config for ``hinode mobility fleet`` tests: one scooter, one hub; and
+the readings the collector stores for a scooter's fix."""
+
+from datetime import datetime
+
+from cloud import StoredReading
 
 SITE = "midorigaoka"
 GATEWAY = "gw-depot"
@@ -24,3 +29,26 @@ no_ride_zones:
 scooters:
   scooter-1: {{device_id: {DEVICE}, vehicle_id: HN-0001, type: kickboard-s1}}
 """
+
+
+def stored_position(
+    at: datetime,
+    where: tuple[float, float],
+    *,
+    locked: bool | None = None,
+    soc_pct: float | None = None,
+    vehicle: str = "scooter-1",
+    site: str = SITE,
+) -> list[StoredReading]:
+    """The readings the collector stores for one fix of a scooter's report (with the report's
+    state when given: it is stored at the instant of the report's newest fix)."""
+    ts = int(at.timestamp() * 1000)
+    values = {"lat_deg": where[0], "lon_deg": where[1], "speed_mps": 2.5}
+    if locked is not None:
+        values["locked"] = float(locked)
+    if soc_pct is not None:
+        values["soc_pct"] = soc_pct
+    return [
+        StoredReading(site, GATEWAY, vehicle, quantity, None, ts, value, 1, "position")
+        for quantity, value in values.items()
+    ]
