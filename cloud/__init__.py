@@ -38,26 +38,81 @@ as jsonl or csv; :func:`status_report` gathers what ``hinode cloud status`` show
 :func:`load_config` reads ``hinode cloud run``'s YAML. See docs/storage.md.
 """
 
-from cloud._collector import Collector
-from cloud._config import CollectorConfig, load_config
-from cloud._export import FORMATS, ExportFormat, export_lines, parse_instant
-from cloud._ingest import Batch, Ingest, Outcome
-from cloud._model import (
-    EXPORT_FIELDS,
-    DeadLetter,
-    DeadLetterSummary,
-    DeviceRecord,
-    GapRecord,
-    GatewayRecord,
-    ReadingQuery,
-    SeqRange,
-    StoredReading,
-)
-from cloud._mqtt import BrokerTls, MqttProtocol, broker_ssl_context
-from cloud._open import open_state, open_timeseries, state_url, timeseries_url
-from cloud._ports import StateStore, TimeSeriesStore
-from cloud._stats import CollectorStats, DeviceStats
-from cloud._status import status_report
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cloud._collector import Collector
+    from cloud._config import CollectorConfig, load_config
+    from cloud._export import FORMATS, ExportFormat, export_lines, parse_instant
+    from cloud._ingest import Batch, Ingest, Outcome
+    from cloud._model import (
+        EXPORT_FIELDS,
+        DeadLetter,
+        DeadLetterSummary,
+        DeviceRecord,
+        GapRecord,
+        GatewayRecord,
+        ReadingQuery,
+        SeqRange,
+        StoredReading,
+    )
+    from cloud._mqtt import BrokerTls, MqttProtocol, broker_ssl_context
+    from cloud._open import open_state, open_timeseries, state_url, timeseries_url
+    from cloud._ports import StateStore, TimeSeriesStore
+    from cloud._stats import CollectorStats, DeviceStats
+    from cloud._status import status_report
+
+# Loaded when first used: a command that needs only the MQTT helpers (a controller, the mobility
+# service) does not pay for SQLAlchemy, the InfluxDB client and the collector at start.
+_LAZY = {
+    "Batch": "cloud._ingest",
+    "BrokerTls": "cloud._mqtt",
+    "Collector": "cloud._collector",
+    "CollectorConfig": "cloud._config",
+    "CollectorStats": "cloud._stats",
+    "DeadLetter": "cloud._model",
+    "DeadLetterSummary": "cloud._model",
+    "DeviceRecord": "cloud._model",
+    "DeviceStats": "cloud._stats",
+    "EXPORT_FIELDS": "cloud._model",
+    "ExportFormat": "cloud._export",
+    "FORMATS": "cloud._export",
+    "GapRecord": "cloud._model",
+    "GatewayRecord": "cloud._model",
+    "Ingest": "cloud._ingest",
+    "MqttProtocol": "cloud._mqtt",
+    "Outcome": "cloud._ingest",
+    "ReadingQuery": "cloud._model",
+    "SeqRange": "cloud._model",
+    "StateStore": "cloud._ports",
+    "StoredReading": "cloud._model",
+    "TimeSeriesStore": "cloud._ports",
+    "broker_ssl_context": "cloud._mqtt",
+    "export_lines": "cloud._export",
+    "load_config": "cloud._config",
+    "open_state": "cloud._open",
+    "open_timeseries": "cloud._open",
+    "parse_instant": "cloud._export",
+    "state_url": "cloud._open",
+    "status_report": "cloud._status",
+    "timeseries_url": "cloud._open",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'cloud' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
 
 __all__ = [
     "EXPORT_FIELDS",

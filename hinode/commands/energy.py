@@ -42,9 +42,10 @@ from cloud.energy import (
 from cloud.energy import PlanRequest as _PlanRequest
 from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
 from hinode.commands._errors import fail
-from hinode.energy.charging import JsonlDecisions, PahoCommands, StoreReadings, load_charging_config
+from hinode.energy.charging import JsonlDecisions, StoreReadings, load_charging_config
 from hinode.energy.ledger import JsonlLedger, entry_record
 from hinode.energy.registers import FileRegisters, RegisterFile, StoredRegisters
+from hinode.mqtt_commands import PahoCommands
 from messages import ConfigError, HinodeError, WallClock
 
 app = typer.Typer(no_args_is_help=True)

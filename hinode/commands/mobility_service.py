@@ -33,8 +33,8 @@ from hinode import logs
 from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
 from hinode.commands._errors import fail
 from hinode.commands._mobility_options import TokenFileOption, token_store
-from hinode.energy.charging import PahoCommands
 from hinode.mobility import STATE_FILE, JsonlServiceLog, StateFile
+from hinode.mqtt_commands import PahoCommands
 from messages import ConfigError, WallClock
 
 # The name the service's log lines have always carried.

@@ -18,7 +18,8 @@ from cloud import TimeSeriesStore
 from cloud.energy import ChargerConfig, ChargingController, ChargingSiteConfig, Decision
 from hinode.demo.quarter import SimulatedSite
 from hinode.demo.timing import Timing
-from hinode.energy.charging import JsonlDecisions, PahoCommands, StoreReadings
+from hinode.energy.charging import JsonlDecisions, StoreReadings
+from hinode.mqtt_commands import PahoCommands
 from messages import Clock, now_ms
 
 Mode = Literal["now", "minpv", "pv"]

@@ -53,8 +53,8 @@ from edge.commands import RouteTaker
 from edge.config import BatchingConfig, BrokerConfig, CommandsConfig, GnssDevice, OutboxConfig
 from hinode.demo.quarter import NO_CHARGERS_TIMEOUT_S
 from hinode.demo.view import MobilityView, ScooterView, ShuttleView
-from hinode.energy.charging import PahoCommands
 from hinode.mobility import JsonlServiceLog
+from hinode.mqtt_commands import PahoCommands
 from messages import Clock, HinodeError, VehicleState, now_ms
 from messages.models import Route
 from simulators.vehicles import (

@@ -3,14 +3,11 @@
 import json
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import paho.mqtt.client as paho
 import yaml
-from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
 
-from cloud import BrokerTls, ReadingQuery, TimeSeriesStore, broker_ssl_context
+from cloud import ReadingQuery, TimeSeriesStore
 from cloud.energy import (
     JST,
     ChargingSiteConfig,
@@ -60,37 +57,6 @@ class StoreReadings:
             if known is None or reading.ts > known.ts_ms:
                 newest[reading.phase] = PhaseReading(reading.ts, reading.value)
         return newest
-
-
-class PahoCommands:
-    """The loop's command port: a paho client publishing at QoS 1, reconnecting on its own.
-
-    *tls* names a private CA and a client certificate, as the collector's config does; without
-    it an ``mqtts://`` broker is verified against the system CAs.
-    """
-
-    def __init__(self, broker_url: str, client_id: str, *, tls: BrokerTls | None = None) -> None:
-        address = urlsplit(broker_url)
-        if address.scheme not in ("mqtt", "mqtts") or not address.hostname:
-            msg = f"--broker: expected mqtt://HOST:PORT or mqtts://HOST:PORT, got {broker_url!r}"
-            raise ConfigError(msg)
-        context = broker_ssl_context(broker_url, tls)
-        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
-        if address.username is not None:
-            self._client.username_pw_set(address.username, address.password)
-        if context is not None:
-            self._client.tls_set_context(context)
-        port = address.port or (8883 if address.scheme == "mqtts" else 1883)
-        self._client.connect_async(address.hostname, port, keepalive=30)
-        self._client.loop_start()
-
-    def publish(self, topic: str, payload: bytes) -> None:
-        # paho queues while disconnected; an expired command is rejected by the edge anyway.
-        self._client.publish(topic, payload, qos=1)
-
-    def close(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
 
 
 class JsonlDecisions:

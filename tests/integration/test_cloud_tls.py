@@ -16,7 +16,7 @@ import pytest
 from cloud import BrokerTls, Collector, ReadingQuery, open_state, open_timeseries
 from cloud._mqtt import Subscriber
 from cloud.registry import Identity
-from hinode.energy.charging import PahoCommands
+from hinode.mqtt_commands import PahoCommands
 from hinode.provision import DEFAULT_OUTBOX, Deployment
 from hinode.provision._files import write_public, write_secret
 from hinode.provision._pki import issue_client

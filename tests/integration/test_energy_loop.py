@@ -13,7 +13,8 @@ import pytest
 from cloud import Collector, open_state, open_timeseries
 from cloud.energy import ChargingController, ChargingSiteConfig, Decision
 from edge import Agent, parse_gateway_config
-from hinode.energy.charging import PahoCommands, StoreReadings
+from hinode.energy.charging import StoreReadings
+from hinode.mqtt_commands import PahoCommands
 from messages import WallClock
 from simulators.modbus import ModbusSimServer, create_device
 from tests.support.mosquitto import Mosquitto

@@ -21,7 +21,7 @@ from cloud.mobility import (
     ServiceShuttle,
     ShuttleServiceLoop,
 )
-from hinode.energy.charging import PahoCommands
+from hinode.mqtt_commands import PahoCommands
 from messages import ScaledClock
 from simulators.vehicles import NmeaPty
 from tests.support.mosquitto import Mosquitto

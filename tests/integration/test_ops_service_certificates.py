@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cloud import BrokerTls, Collector, ReadingQuery, load_config, open_state, open_timeseries
-from hinode.energy.charging import PahoCommands
+from hinode.mqtt_commands import PahoCommands
 from hinode.provision import DEFAULT_OUTBOX, Deployment
 from messages import WallClock
 from tests.support.cloud_messages import telemetry
