@@ -75,6 +75,8 @@ from cloud.mobility._fleet import (
     ScooterFleet,
     ScooterType,
 )
+from cloud.mobility._fleet_config import FleetConfig
+from cloud.mobility._fleet_replay import StoredFix, replay, stored_fixes
 from cloud.mobility._gbfs import GBFS_VERSION, JST, NoRideZone, SystemInfo
 from cloud.mobility._geo import LatLon, TravelModel, distance_m
 from cloud.mobility._gtfs import BusConnection, Timetable, gtfs_seconds
@@ -163,6 +165,7 @@ __all__ = [
     "FeedResponse",
     "FeedServer",
     "FeedService",
+    "FleetConfig",
     "Hub",
     "Insertion",
     "InvalidTransitionError",
@@ -206,6 +209,7 @@ __all__ = [
     "StateDocumentError",
     "StateStore",
     "Stop",
+    "StoredFix",
     "SystemInfo",
     "Timetable",
     "TokenFileError",
@@ -240,9 +244,11 @@ __all__ = [
     "rebase_batch",
     "refuse",
     "reoptimise",
+    "replay",
     "report_document",
     "schedule",
     "stops_of",
+    "stored_fixes",
     "token_file_line",
     "valid_caller_name",
 ]

@@ -14,30 +14,24 @@ import secrets
 import signal
 import threading
 import time
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
-from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated
 
 import typer
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import ValidationError
 
 from cloud import BrokerTls, ReadingQuery, StoredReading, TimeSeriesStore, open_timeseries
 from cloud._mqtt import BrokerAddress, Inbound, Subscriber
 from cloud.mobility import (
     FeedServer,
     FeedService,
-    Hub,
-    NoRideZone,
-    ScooterFleet,
+    FleetConfig,
     ScooterTracker,
-    ScooterType,
-    SystemInfo,
-    TrackedScooter,
+    StoredFix,
     describe_validation_error,
+    replay,
+    stored_fixes,
 )
 from hinode import logs
 from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
@@ -52,14 +46,9 @@ from messages import (
     decode,
     now_ms,
 )
-from messages.ids import Identifier
 from messages.topics import TopicKind, subscription
 
 log = logging.getLogger(__name__)
-
-Ident = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
-Text = Annotated[str, Field(min_length=1, max_length=200)]
-Position = tuple[Annotated[float, Field(ge=-90, le=90)], Annotated[float, Field(ge=-180, le=180)]]
 
 #: The replay of stored fixes at start gives up after this long (the feeds would be incomplete).
 REPLAY_TIMEOUT_S = 300.0
@@ -67,162 +56,6 @@ REPLAY_TIMEOUT_S = 300.0
 REPLAY_PROGRESS_S = 10.0
 #: Bytes of a new GBFS id secret; a given one must hold at least half as many.
 ID_SECRET_BYTES = 32
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
-
-
-class FleetSystem(_Model):
-    """The GBFS system: who runs it and whom to write to."""
-
-    id: Ident
-    name: Text
-    operator: Text
-    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-    timezone: str = "Asia/Tokyo"
-    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "ja"
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            msg = f"{value!r} is not an IANA time zone, e.g. Asia/Tokyo"
-            raise ValueError(msg) from None
-        return value
-
-
-class FleetVehicleType(_Model):
-    id: Ident
-    name: Text
-    form_factor: Literal["scooter_standing", "scooter_seated", "bicycle", "cargo_bicycle"] = (
-        "scooter_standing"
-    )
-    max_range_m: Annotated[float, Field(gt=0, le=500_000)] = 40_000.0
-    max_speed_kmh: Annotated[float, Field(gt=0, le=100)] = 20.0
-
-
-class FleetHub(_Model):
-    """A parking hub (a GBFS virtual station)."""
-
-    id: Ident
-    name: Text
-    position: Position
-    capacity: Annotated[int, Field(ge=1, le=1000)]
-    radius_m: Annotated[float, Field(gt=0, le=1000)] = 60.0
-
-
-class FleetNoRideZone(_Model):
-    """A polygon where rides may not end (or start, or pass)."""
-
-    name: Text
-    ring: Annotated[list[Position], Field(min_length=3, max_length=1000)]
-    ride_start_allowed: bool = False
-    ride_end_allowed: bool = False
-    ride_through_allowed: bool = True
-    maximum_speed_kph: Annotated[int, Field(ge=1, le=100)] | None = 6
-
-
-class FleetScooter(_Model):
-    """One scooter: its MDS device UUID, the label on it (``vehicle_id``) and its type."""
-
-    device_id: UUID
-    vehicle_id: Annotated[str, Field(min_length=1, max_length=64)]
-    type: Ident
-
-
-class FleetConfig(_Model):
-    """A site's scooter fleet (``hinode mobility fleet CONFIG``)."""
-
-    site: Identifier
-    provider_id: UUID
-    system: FleetSystem
-    vehicle_types: Annotated[list[FleetVehicleType], Field(min_length=1, max_length=100)]
-    hubs: Annotated[list[FleetHub], Field(max_length=10_000)] = []
-    no_ride_zones: Annotated[list[FleetNoRideZone], Field(max_length=1000)] = []
-    #: Vehicle id as on the wire (``position/{vehicle}``) → the scooter.
-    scooters: Annotated[dict[Identifier, FleetScooter], Field(min_length=1, max_length=100_000)]
-    #: The secret behind the public GBFS vehicle ids (relative: to the config file's directory).
-    id_secret_file: Path | None = None
-
-    @field_validator("vehicle_types")
-    @classmethod
-    def _unique_types(cls, value: list[FleetVehicleType]) -> list[FleetVehicleType]:
-        _unique("vehicle type ids", [kind.id for kind in value])
-        return value
-
-    @field_validator("hubs")
-    @classmethod
-    def _unique_hubs(cls, value: list[FleetHub]) -> list[FleetHub]:
-        _unique("hub ids", [hub.id for hub in value])
-        return value
-
-    @field_validator("scooters")
-    @classmethod
-    def _known_types_and_unique_devices(
-        cls, value: dict[str, FleetScooter], info: ValidationInfo
-    ) -> dict[str, FleetScooter]:
-        types = {kind.id for kind in info.data.get("vehicle_types", ())}
-        for vehicle, scooter in value.items():
-            if types and scooter.type not in types:
-                msg = f"{vehicle}: type {scooter.type!r} is not one of vehicle_types"
-                raise ValueError(msg)
-        _unique("device_ids", [str(scooter.device_id) for scooter in value.values()])
-        _unique("vehicle_ids", [scooter.vehicle_id for scooter in value.values()])
-        return value
-
-    def system_info(self) -> SystemInfo:
-        system = self.system
-        return SystemInfo(
-            system.id, system.name, system.operator, system.email, system.language, system.timezone
-        )
-
-    def fleet(self, id_secret: bytes) -> ScooterFleet:
-        return ScooterFleet(
-            provider_id=str(self.provider_id),
-            id_secret=id_secret,
-            types=tuple(
-                ScooterType(
-                    kind.id,
-                    kind.name,
-                    form_factor=kind.form_factor,
-                    max_range_m=kind.max_range_m,
-                    max_speed_kmh=kind.max_speed_kmh,
-                )
-                for kind in self.vehicle_types
-            ),
-            hubs=tuple(
-                Hub(hub.id, hub.name, hub.position, hub.capacity, hub.radius_m) for hub in self.hubs
-            ),
-        )
-
-    def tracked(self) -> dict[str, TrackedScooter]:
-        return {
-            vehicle: TrackedScooter(str(scooter.device_id), scooter.vehicle_id, scooter.type)
-            for vehicle, scooter in self.scooters.items()
-        }
-
-    def zones(self) -> tuple[NoRideZone, ...]:
-        return tuple(
-            NoRideZone(
-                zone.name,
-                tuple(zone.ring),
-                zone.ride_start_allowed,
-                zone.ride_end_allowed,
-                zone.ride_through_allowed,
-                zone.maximum_speed_kph,
-            )
-            for zone in self.no_ride_zones
-        )
-
-
-def _unique(what: str, values: list[str]) -> None:
-    repeated = sorted({value for value in values if values.count(value) > 1})
-    if repeated:
-        msg = f"{what} must be unique; repeated: {', '.join(repeated)}"
-        raise ValueError(msg)
 
 
 def register(app: typer.Typer) -> None:
@@ -420,51 +253,6 @@ def _id_secret(path: Path) -> bytes:
             f"at least {ID_SECRET_BYTES // 2} wanted"
         )
     return secret
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFix:
-    """One stored fix of a vehicle with the state stored at its instant (quantity → value)."""
-
-    vehicle: str
-    ts: int
-    values: dict[str, float]
-
-
-def stored_fixes(
-    rows: Iterable[StoredReading], site: str, vehicles: Collection[str]
-) -> list[StoredFix]:
-    """The stored position readings of *vehicles* at *site* as fixes, oldest first.
-
-    The collector stores each field of a fix as a reading at the fix's instant, and the vehicle
-    state of a message at the instant of its newest fix: the readings of one vehicle at one
-    instant are one fix and its state.
-    """
-    by_fix: dict[tuple[int, str], dict[str, float]] = {}
-    for row in rows:
-        if row.kind == "position" and row.site == site and row.device in vehicles:
-            by_fix.setdefault((row.ts, row.device), {})[row.quantity] = row.value
-    return [StoredFix(vehicle, ts, values) for (ts, vehicle), values in sorted(by_fix.items())]
-
-
-def replay(tracker: ScooterTracker, fixes: Iterable[StoredFix]) -> int:
-    """Apply stored *fixes* (oldest first) to *tracker* as if they had just arrived; how many."""
-    count = 0
-    for fix in fixes:
-        values = fix.values
-        lat, lon = values.get("lat_deg"), values.get("lon_deg")
-        locked = values.get("locked")
-        tracker.fix(
-            fix.vehicle,
-            fix.ts,
-            None if lat is None or lon is None else (lat, lon),
-            locked=None if locked is None else locked >= 0.5,
-            battery_pct=values.get("soc_pct"),
-            speed_mps=values.get("speed_mps"),
-            heading_deg=values.get("heading_deg"),
-        )
-        count += 1
-    return count
 
 
 def _replay_store(where: str, site: str, tracker: ScooterTracker, since_ms: int) -> None:

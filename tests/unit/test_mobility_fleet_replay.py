@@ -10,15 +10,9 @@ import yaml
 from typer.testing import CliRunner
 
 from cloud import StoredReading
-from cloud.mobility import ScooterTracker
+from cloud.mobility import FleetConfig, ScooterTracker, StoredFix, replay, stored_fixes
 from hinode.commands.mobility import app
-from hinode.commands.mobility_fleet import (
-    FleetConfig,
-    StoredFix,
-    _id_secret,
-    replay,
-    stored_fixes,
-)
+from hinode.commands.mobility_fleet import _id_secret
 from tests.support.scooter_fleet import (
     CONFIG,
     DEVICE,
