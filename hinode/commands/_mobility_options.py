@@ -3,12 +3,16 @@
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
+import yaml
+from pydantic import BaseModel, ValidationError
 
-from cloud.mobility import TokenFileError, TokenStore
+from cloud.mobility import TokenFileError, TokenStore, describe_validation_error
 from hinode.commands._errors import fail
+
+Config = TypeVar("Config", bound=BaseModel)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
@@ -55,3 +59,17 @@ def instant(value: str | None, option: str) -> datetime:
     if moment.tzinfo is None:
         fail(f"{option}: {value!r} needs a UTC offset, e.g. +09:00")
     return moment
+
+
+def read_yaml_config(path: Path, model: type[Config]) -> Config:
+    """*path*'s YAML as *model*; anything wrong is one line naming the file (and field), exit 2."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        fail(f"{path}: cannot read: {exc.strerror or exc}")
+    except yaml.YAMLError as exc:
+        fail(f"{path}: not valid YAML: {exc}")
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        fail(f"{path}: {describe_validation_error(exc)}")

@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import yaml
-from pydantic import ValidationError
 
 from cloud import BrokerTls, ReadingQuery, StoredReading, TimeSeriesStore, open_timeseries
 from cloud._mqtt import BrokerAddress, Inbound, Subscriber
@@ -29,14 +27,13 @@ from cloud.mobility import (
     FleetConfig,
     ScooterTracker,
     StoredFix,
-    describe_validation_error,
     replay,
     stored_fixes,
 )
 from hinode import logs
 from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
 from hinode.commands._errors import fail
-from hinode.commands._mobility_options import TokenFileOption, token_store
+from hinode.commands._mobility_options import TokenFileOption, read_yaml_config, token_store
 from messages import (
     ConfigError,
     ContractError,
@@ -215,16 +212,7 @@ async def _follow(
 
 
 def _fleet_config(path: Path) -> FleetConfig:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{path}: cannot read: {exc.strerror or exc}")
-    except yaml.YAMLError as exc:
-        fail(f"{path}: not valid YAML: {exc}")
-    try:
-        return FleetConfig.model_validate(document)
-    except ValidationError as exc:
-        fail(f"{path}: {describe_validation_error(exc)}")
+    return read_yaml_config(path, FleetConfig)
 
 
 def _id_secret(path: Path) -> bytes:

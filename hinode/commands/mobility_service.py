@@ -13,8 +13,6 @@ from typing import Annotated
 
 import typer
 import uvicorn
-import yaml
-from pydantic import ValidationError
 
 from cloud import BrokerTls
 from cloud.mobility import (
@@ -25,14 +23,13 @@ from cloud.mobility import (
     StateDocumentError,
     TokenStore,
     create_booking_app,
-    describe_validation_error,
     fit_to_config,
     report_document,
 )
 from hinode import logs
 from hinode.commands._broker_tls import CaFile, CertFile, KeyFile, broker_tls
 from hinode.commands._errors import fail
-from hinode.commands._mobility_options import TokenFileOption, token_store
+from hinode.commands._mobility_options import TokenFileOption, read_yaml_config, token_store
 from hinode.mobility import STATE_FILE, JsonlServiceLog, StateFile
 from hinode.mqtt_commands import PahoCommands
 from messages import ConfigError, WallClock
@@ -242,13 +239,4 @@ def _restored_state(
 
 
 def _service_config(path: Path) -> MobilityServiceConfig:
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"{path}: cannot read: {exc.strerror or exc}")
-    except yaml.YAMLError as exc:
-        fail(f"{path}: not valid YAML: {exc}")
-    try:
-        return MobilityServiceConfig.model_validate(document)
-    except ValidationError as exc:
-        fail(f"{path}: {describe_validation_error(exc)}")
+    return read_yaml_config(path, MobilityServiceConfig)
