@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from cloud import BrokerTls, ReadingQuery, StoredReading, TimeSeriesStore, open_timeseries
+from cloud import BrokerTls, ReadingQuery, StoredReading, TimeSeriesStore
 from cloud._mqtt import BrokerAddress, Inbound, Subscriber
 from cloud.mobility import (
     FeedServer,
@@ -245,6 +245,9 @@ def _id_secret(path: Path) -> bytes:
 
 def _replay_store(where: str, site: str, tracker: ScooterTracker, since_ms: int) -> None:
     """Rebuild the fleet from the fixes stored since *since_ms*, before any message arrives."""
+    # Here, not at the top: the stores (SQLAlchemy, the InfluxDB client) load only for a replay.
+    from cloud import open_timeseries  # noqa: PLC0415
+
     try:
         store = open_timeseries(where)
     except ConfigError as exc:
