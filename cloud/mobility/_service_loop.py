@@ -119,6 +119,8 @@ class ShuttleServiceLoop:
         #: Route commands published, resends included.
         self.commands_sent = 0
         self.commands_resent = 0
+        #: Route commands the gateway answered ``applied`` (the vehicle took the route).
+        self.commands_applied = 0
         self.positions_received = 0
         self.batches_dropped = 0
         self.delivery = RouteDelivery(config.resend_after_s, config.max_resend_after_s)
@@ -295,9 +297,18 @@ class ShuttleServiceLoop:
         ):
             return None
         at = result.ts / 1000 if now is None else now
+        before = self.delivery.latest(result.device)
         verdict = self.delivery.result(
             result.device, result.command_id, result.status, result.reason, at
         )
+        command = verdict.command
+        if (
+            verdict.verdict == "delivered"
+            and command is not None
+            and command.outcome == "applied"
+            and before != command  # not an answer the broker delivered again
+        ):
+            self.commands_applied += 1
         if verdict.verdict == "refused" and verdict.first_refusal:
             self._log.record(
                 {

@@ -35,7 +35,6 @@ from cloud.mobility import (
     Hub,
     Insertion,
     MobilityServiceConfig,
-    ResultVerdict,
     RideRequest,
     ScooterFleet,
     ScooterTracker,
@@ -194,7 +193,7 @@ class DemoMobility:
         self.controllers: dict[str, ShuttleController] = {}
         self.scooters: dict[str, _Vehicle] = {}
         self.config = service_config(speed)
-        self.service_loop: _DepotService | None = None
+        self.service_loop: ShuttleServiceLoop | None = None
         self._broker: tuple[str, Literal["auto", "v5", "v311"]] | None = None
         self.requests: dict[str, RideRequest] = {}
         self.decisions: deque[str] = deque(maxlen=DECISIONS_SHOWN)
@@ -280,7 +279,7 @@ class DemoMobility:
         stack.callback(commands.close)
         service_log = JsonlServiceLog(data_dir / "mobility-service.jsonl")
         stack.callback(service_log.close)
-        self.service_loop = _DepotService(
+        self.service_loop = ShuttleServiceLoop(
             self.config, commands, now=self.clock.now(), service_log=service_log
         )
         # The few demo rides need no long search.
@@ -309,7 +308,7 @@ class DemoMobility:
         )
         return self.agent
 
-    def _loop(self) -> "_DepotService":
+    def _loop(self) -> ShuttleServiceLoop:
         if self.service_loop is None:
             msg = "the depot is not open"
             raise RuntimeError(msg)
@@ -478,7 +477,7 @@ class DemoMobility:
         return {
             "sent": loop.commands_sent,
             "resent": loop.commands_resent,
-            "acknowledged": loop.commands_acknowledged,
+            "acknowledged": loop.commands_applied,
             "taken_by_shuttles": sum(c.routes_taken for c in self.controllers.values()),
         }
 
@@ -586,25 +585,6 @@ class DemoMobility:
             "feed_urls": self.feed_urls,
             "mds_token_file": None if self.mds_token_file is None else str(self.mds_token_file),
         }
-
-
-class _DepotService(ShuttleServiceLoop):
-    """The shuttle service, counting the route commands whose ``applied`` answer it received."""
-
-    commands_acknowledged = 0
-
-    def command_result(
-        self, topic: str, payload: bytes, now: float | None = None
-    ) -> ResultVerdict | None:
-        verdict = super().command_result(topic, payload, now)
-        if (
-            verdict is not None
-            and verdict.verdict == "delivered"
-            and verdict.command is not None
-            and verdict.command.outcome == "applied"
-        ):
-            self.commands_acknowledged += 1
-        return verdict
 
 
 class _RouteTaker:

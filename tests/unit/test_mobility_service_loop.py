@@ -211,6 +211,19 @@ def test_a_result_for_an_older_route_is_ignored() -> None:
     assert verdict.verdict == "stale"
     assert loop.resend_due(NOW + 16) == ["shuttle-1"]
     assert commands.sent[-1].id not in (older, latest)
+    assert loop.commands_applied == 0
+
+
+def test_the_routes_a_vehicle_applied_are_counted_once_each() -> None:
+    loop, commands, _ = service()
+    loop.request(ride("mrs-sato"), NOW)
+    sent = commands.sent[-1].id
+    loop.command_result(*cmd_result(sent, "accepted", NOW), now=NOW + 1)
+    assert loop.commands_applied == 0
+    loop.command_result(*cmd_result(sent, "applied", NOW), now=NOW + 2)
+    assert loop.commands_applied == 1
+    loop.command_result(*cmd_result(sent, "applied", NOW), now=NOW + 3)  # redelivered
+    assert loop.commands_applied == 1
 
 
 def test_results_of_other_gateways_and_broken_ones_are_ignored() -> None:
