@@ -10,6 +10,9 @@ import pytest
 from tests.support.influxdb import InfluxDB, influxd_available
 from tests.support.mosquitto import Mosquitto
 
+# `broker` (a provisioned Mosquitto for the module's `deployment`) and `clients`.
+pytest_plugins = ("tests.support.secure_mosquitto",)
+
 
 @pytest.fixture
 def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:

@@ -2,7 +2,6 @@
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,22 +50,6 @@ def deployment(tmp_path: Path) -> Deployment:
     )
     deployment.provision_service(role="controller", name="ctl-1", out=tmp_path / "svc", now=NOW)
     return deployment
-
-
-@pytest.fixture
-def broker(tmp_path: Path, deployment: Deployment) -> Iterator[SecureMosquitto]:
-    server = SecureMosquitto(tmp_path / "broker", deployment)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def clients() -> Iterator[list[Client]]:
-    made: list[Client] = []
-    yield made
-    for client in made:
-        client.close()
 
 
 def _client(clients: list[Client], tmp_path: Path, name: str) -> Client:

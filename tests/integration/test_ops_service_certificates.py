@@ -8,7 +8,6 @@ collector's `collector.yaml` read by the collector's own loader, the controller'
 import asyncio
 import datetime as dt
 import shlex
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,22 +51,6 @@ def deployment(tmp_path: Path) -> Deployment:
         files_dir=str(services / "ctl-1"),
     )
     return deployment
-
-
-@pytest.fixture
-def broker(tmp_path: Path, deployment: Deployment) -> Iterator[SecureMosquitto]:
-    server = SecureMosquitto(tmp_path / "broker", deployment)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def clients() -> Iterator[list[Client]]:
-    made: list[Client] = []
-    yield made
-    for client in made:
-        client.close()
 
 
 def _connected(

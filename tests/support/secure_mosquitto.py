@@ -7,9 +7,11 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -179,3 +181,21 @@ class Client:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+@pytest.fixture
+def broker(tmp_path: Path, deployment: Deployment) -> Iterator[SecureMosquitto]:
+    """The requesting module's ``deployment`` behind a running Mosquitto."""
+    server = SecureMosquitto(tmp_path / "broker", deployment)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def clients() -> Iterator[list[Client]]:
+    """Clients a test connects; closed after it."""
+    made: list[Client] = []
+    yield made
+    for client in made:
+        client.close()
